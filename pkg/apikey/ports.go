@@ -1,0 +1,43 @@
+package apikey
+
+import (
+	"context"
+	"time"
+)
+
+// Sealed is a value encrypted under a fresh data key (envelope encryption):
+// the data key encrypted by the key service, the AES-GCM nonce, and the
+// ciphertext. It is opaque to the domain.
+type Sealed struct {
+	EncryptedKey []byte
+	Nonce        []byte
+	Ciphertext   []byte
+}
+
+// Sealer encrypts and decrypts small values bound to an encryption context;
+// opening with a different context fails.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte, encCtx map[string]string) (Sealed, error)
+	Open(ctx context.Context, s Sealed, encCtx map[string]string) ([]byte, error)
+}
+
+// EncryptionContext binds a sealed value to its merchant and key id.
+func EncryptionContext(mid, keyID string) map[string]string {
+	return map[string]string{"mid": mid, "key_id": keyID}
+}
+
+// NewKey is everything written when a key is created, in one transaction:
+// the record, the unique digest lookup, and the sealed value (which expires
+// at SealedExpiresAt when set).
+type NewKey struct {
+	Key             Key
+	Digest          Digest
+	Sealed          Sealed
+	SealedExpiresAt *time.Time
+}
+
+// Store persists keys. CreateKey is all-or-nothing and returns
+// ErrDuplicateDigest when the digest already exists.
+type Store interface {
+	CreateKey(ctx context.Context, k NewKey) error
+}

@@ -1,0 +1,145 @@
+package apikeyapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/httpapi"
+)
+
+// Public 403 messages of key creation.
+const (
+	MsgForeignMerchant = "The mid does not match the authenticated merchant."
+	msgEscalation      = "Cannot grant scopes the caller does not hold: "
+)
+
+// createdBody is the 201 body (upstream shape plus id and expires_at).
+type createdBody struct {
+	ID        string   `json:"id"`
+	Type      string   `json:"type"`
+	Value     string   `json:"value"`
+	MID       string   `json:"mid"`
+	Name      string   `json:"name"`
+	Scopes    []string `json:"scopes"`
+	CreatedAt string   `json:"created_at"`
+	ExpiresAt *string  `json:"expires_at,omitempty"`
+	Errors    []string `json:"errors"`
+}
+
+// failedBody is upstream's "failed creation" shape: every field null.
+type failedBody struct {
+	ID        *string  `json:"id"`
+	Type      *string  `json:"type"`
+	Value     *string  `json:"value"`
+	MID       *string  `json:"mid"`
+	Name      *string  `json:"name"`
+	Scopes    []string `json:"scopes"`
+	CreatedAt *string  `json:"created_at"`
+	Errors    []string `json:"errors"`
+}
+
+func failCreate(w http.ResponseWriter, status int, msgs ...string) {
+	httpapi.JSON(w, status, failedBody{Errors: msgs})
+}
+
+// createMembers are the members a create body may hold.
+var createMembers = []string{"mid", "name", "type", "scopes", "expires_at"}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
+	obj, err := httpapi.DecodeObject(w, r)
+	var be *httpapi.BodyError
+	if errors.As(err, &be) {
+		failCreate(w, be.Status, be.Message)
+		return
+	}
+	req, problems := createRequest(obj)
+	in, err := req.Validate(h.now())
+	var ve *apikey.ValidationError
+	if errors.As(err, &ve) {
+		problems = append(problems, ve.Problems...)
+	}
+	if len(problems) > 0 {
+		failCreate(w, http.StatusBadRequest, problems...)
+		return
+	}
+
+	p, _ := httpapi.PrincipalFrom(r.Context())
+	created, err := h.Keys.Create(r.Context(), apikey.Caller{MID: p.MID, KeyID: p.SecretKeyID, Scopes: p.Scopes}, in)
+	var esc *apikey.EscalationError
+	switch {
+	case errors.Is(err, apikey.ErrForeignMerchant):
+		httpapi.Errors(w, http.StatusForbidden, MsgForeignMerchant)
+		return
+	case errors.As(err, &esc):
+		httpapi.Errors(w, http.StatusForbidden, msgEscalation+strings.Join(esc.Scopes, ", ")+".")
+		return
+	case err != nil:
+		httpapi.Internal(w, r, h.Log, err)
+		return
+	}
+	h.Log.InfoContext(r.Context(), "api key created", "key_id", created.Key.ID, "mid", created.Key.MID, "type", created.Key.Type)
+	w.Header().Set("Location", "/v1/api-keys/"+created.Key.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.JSON(w, http.StatusCreated, createdBodyOf(created))
+}
+
+func createdBodyOf(c apikey.Created) createdBody {
+	k := c.Key
+	b := createdBody{
+		ID:        k.ID,
+		Type:      string(k.Type),
+		Value:     c.Value,
+		MID:       k.MID,
+		Name:      k.Name,
+		Scopes:    k.Scopes,
+		CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339),
+		Errors:    []string{},
+	}
+	if k.ExpiresAt != nil {
+		s := k.ExpiresAt.UTC().Format(time.RFC3339)
+		b.ExpiresAt = &s
+	}
+	return b
+}
+
+// createRequest turns the decoded members into a domain request; unknown
+// members are reported (in name order) alongside the validation problems.
+func createRequest(obj map[string]json.RawMessage) (apikey.CreateRequest, []string) {
+	var unknown []string
+	for name := range obj {
+		if !slices.Contains(createMembers, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	problems := make([]string, 0, len(unknown))
+	for _, name := range unknown {
+		problems = append(problems, httpapi.UnknownField(name))
+	}
+	return apikey.CreateRequest{
+		MID:       member(obj, "mid"),
+		Name:      member(obj, "name"),
+		Type:      member(obj, "type"),
+		Scopes:    member(obj, "scopes"),
+		ExpiresAt: member(obj, "expires_at"),
+	}, problems
+}
+
+// member decodes one member to its dynamic JSON value; absent or null is nil.
+func member(obj map[string]json.RawMessage, name string) any {
+	raw, ok := obj[name]
+	if !ok {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	return v
+}

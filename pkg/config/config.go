@@ -1,0 +1,89 @@
+// Package config reads the service's settings from the environment and
+// builds the AWS clients once per cold start.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+)
+
+// Config is everything a function needs from its environment.
+type Config struct {
+	Stage     apikey.Stage
+	TableName string
+	// DataKeyID is the symmetric KMS key that seals key values.
+	DataKeyID string
+	// SigningKeyID is the ECC_NIST_P256 KMS key that signs access tokens.
+	SigningKeyID string
+	// VerifyKeyIDs are extra signing keys whose tokens still verify (rotation).
+	VerifyKeyIDs []string
+	Issuer       string
+	Audience     string
+	Region       string
+	// DynamoDBEndpoint and KMSEndpoint override the AWS endpoints (local emulators).
+	DynamoDBEndpoint string
+	KMSEndpoint      string
+	LogLevel         string
+}
+
+// Defaults of the token issuer per stage (upstream API hosts).
+var issuers = map[apikey.Stage]string{
+	apikey.Sandbox:    "https://api-sandbox.flex-charge.com",
+	apikey.Production: "https://api.flex-charge.com",
+}
+
+// FromEnv reads the configuration; a missing required setting is an error
+// naming it.
+func FromEnv() (Config, error) {
+	return fromLookup(os.Getenv)
+}
+
+func fromLookup(get func(string) string) (Config, error) {
+	c := Config{
+		Stage:            apikey.Stage(orDefault(get("STAGE"), string(apikey.Sandbox))),
+		TableName:        get("TABLE_NAME"),
+		DataKeyID:        get("KMS_DATA_KEY_ID"),
+		SigningKeyID:     get("KMS_SIGNING_KEY_ID"),
+		Region:           orDefault(get("AWS_REGION"), "us-east-1"),
+		DynamoDBEndpoint: get("DYNAMODB_ENDPOINT"),
+		KMSEndpoint:      get("KMS_ENDPOINT"),
+		LogLevel:         get("LOG_LEVEL"),
+	}
+	for _, id := range strings.Split(get("KMS_VERIFY_KEY_IDS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.VerifyKeyIDs = append(c.VerifyKeyIDs, id)
+		}
+	}
+	if !c.Stage.Valid() {
+		return Config{}, fmt.Errorf("config: STAGE must be sandbox or production, not %q", c.Stage)
+	}
+	c.Issuer = orDefault(get("TOKEN_ISSUER"), issuers[c.Stage])
+	c.Audience = orDefault(get("TOKEN_AUDIENCE"), c.Issuer+"/v1")
+	var missing []string
+	for name, v := range map[string]string{"TABLE_NAME": c.TableName, "KMS_SIGNING_KEY_ID": c.SigningKeyID} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return Config{}, errors.New("config: missing " + strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// VerificationKeys are the KMS keys whose tokens are accepted: the signing
+// key first, then any kept for rotation.
+func (c Config) VerificationKeys() []string {
+	return append([]string{c.SigningKeyID}, c.VerifyKeyIDs...)
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}

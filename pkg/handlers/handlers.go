@@ -1,0 +1,99 @@
+// Package handlers assembles each function's http.Handler from the
+// configuration and AWS clients: adapters, then services, then routes. The
+// Lambda entry points, the local dev server and the tests all use it, so
+// they serve the same stack.
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/auth"
+	"github.com/flexfactor/credplane/pkg/awskms"
+	"github.com/flexfactor/credplane/pkg/config"
+	"github.com/flexfactor/credplane/pkg/dynamostore"
+	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/token"
+	"github.com/flexfactor/credplane/pkg/tokenapi"
+)
+
+// Deps are the shared parts every handler is built from.
+type Deps struct {
+	Config  config.Config
+	Clients config.Clients
+	Log     *slog.Logger
+	// Now is the clock; nil means time.Now (tests inject one).
+	Now func() time.Time
+}
+
+func (d Deps) store() *dynamostore.Store {
+	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName}
+}
+
+// Keys returns the key service.
+func (d Deps) Keys() *apikey.Service {
+	return &apikey.Service{
+		Store:  d.store(),
+		Sealer: &awskms.Envelope{Client: d.Clients.KMS, KeyID: d.Config.DataKeyID},
+		Stage:  d.Config.Stage,
+		Now:    d.Now,
+	}
+}
+
+// Auth returns the token exchange service.
+func (d Deps) Auth() *auth.Service {
+	return &auth.Service{
+		Store: d.store(),
+		Issuer: &token.Issuer{
+			Signer:   &awskms.Signer{Client: d.Clients.KMS, KeyARN: d.Config.SigningKeyID},
+			Issuer:   d.Config.Issuer,
+			Audience: d.Config.Audience,
+			Now:      d.Now,
+		},
+		Stage: d.Config.Stage,
+		Now:   d.Now,
+	}
+}
+
+// Verifier returns the access-token verifier; it fetches the public keys
+// on first use.
+func (d Deps) Verifier() *token.Verifier {
+	return &token.Verifier{
+		Issuer:   d.Config.Issuer,
+		Audience: d.Config.Audience,
+		Keys:     awskms.PublicKeys(d.Clients.KMS, d.Config.VerificationKeys()...),
+		Now:      d.Now,
+	}
+}
+
+func (d Deps) apiKeys() *apikeyapi.Handler {
+	return &apikeyapi.Handler{
+		Keys:   d.Keys(),
+		Bearer: &httpapi.Bearer{Verifier: d.Verifier(), Log: d.Log},
+		Log:    d.Log,
+		Now:    d.Now,
+	}
+}
+
+func (d Deps) token() *tokenapi.Handler {
+	return &tokenapi.Handler{Auth: d.Auth(), Log: d.Log}
+}
+
+// APIKeys is the handler of the api-keys function.
+func (d Deps) APIKeys() http.Handler { return apikeyapi.New(d.apiKeys()) }
+
+// Token is the handler of the token function.
+func (d Deps) Token() http.Handler { return tokenapi.New(d.token()) }
+
+// All serves every route on one mux: the local dev server and end-to-end
+// tests, where API Gateway's routing is not there to split them.
+func (d Deps) All() http.Handler {
+	mux := http.NewServeMux()
+	d.apiKeys().Register(mux)
+	d.token().Register(mux)
+	mux.HandleFunc("/", httpapi.NotFound)
+	return httpapi.Wrap(mux, d.Log)
+}
