@@ -64,9 +64,9 @@ func fromLookup(get func(string) string) (Config, error) {
 	c.Issuer = orDefault(get("TOKEN_ISSUER"), issuers[c.Stage])
 	c.Audience = orDefault(get("TOKEN_AUDIENCE"), c.Issuer+"/v1")
 	var missing []string
-	for name, v := range map[string]string{"TABLE_NAME": c.TableName, "KMS_SIGNING_KEY_ID": c.SigningKeyID} {
-		if v == "" {
-			missing = append(missing, name)
+	for _, req := range [][2]string{{"TABLE_NAME", c.TableName}, {"KMS_SIGNING_KEY_ID", c.SigningKeyID}} {
+		if req[1] == "" {
+			missing = append(missing, req[0])
 		}
 	}
 	if len(missing) > 0 {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,25 @@ var logs = &syncBuffer{}
 
 func TestMain(m *testing.M) {
 	os.Exit(localenv.Main(m, func(e *localenv.Env) { env = e }))
+}
+
+// secrets collects every key value, token and refresh token that crossed the
+// HTTP boundary in either direction, for the log test.
+var secrets = struct {
+	sync.Mutex
+	seen map[string]bool
+}{seen: map[string]bool{}}
+
+var secretPattern = regexp.MustCompile(`(?:sk|pk|tk)_(?:test|live)_[0-9A-Za-z]{36}|rt_[0-9A-Za-z_-]{43}|eyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*`)
+
+func remember(texts ...string) {
+	secrets.Lock()
+	defer secrets.Unlock()
+	for _, t := range texts {
+		for _, s := range secretPattern.FindAllString(t, -1) {
+			secrets.seen[s] = true
+		}
+	}
 }
 
 type syncBuffer struct {
@@ -73,6 +93,7 @@ func newMerchant(t *testing.T) merchant {
 	if err != nil || !res.Success {
 		t.Fatalf("onboard %s: %v %v", mid, err, res.Errors)
 	}
+	remember(res.AppKey, res.AppSecret)
 	return merchant{res}
 }
 
@@ -94,6 +115,7 @@ func do(t *testing.T, h http.Handler, method, path string, header map[string]str
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	raw, _ := io.ReadAll(rec.Body)
+	remember(body, header["Authorization"], string(raw))
 	r := response{Status: rec.Code, Header: rec.Header(), Raw: string(raw)}
 	if err := json.Unmarshal(raw, &r.Body); err != nil {
 		t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
