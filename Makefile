@@ -29,8 +29,9 @@ lint: ## gofmt check, go vet, staticcheck
 	go vet ./...
 	staticcheck ./...
 
-dev: tools ## run the local dev server (infra/devserver)
-	go run ./infra/devserver
+dev: tools ## run the local dev server (infra/devserver) in the foreground
+	@mkdir -p bin && go build -o bin/devserver ./infra/devserver
+	exec bin/devserver
 
 bench: tools ## run the benchmarks against a local stack
 	$(WITHSTACK) go test -run '^$$' -bench . -benchmem ./...
