@@ -86,7 +86,7 @@ type merchant struct {
 }
 
 // newMerchant onboards a fresh merchant through the onboard function's path.
-func newMerchant(t *testing.T) merchant {
+func newMerchant(t testing.TB) merchant {
 	t.Helper()
 	mid := "mid_" + strings.ToLower(rand.Text()[:12])
 	res, err := deps(nil).Onboard()(context.Background(), handlers.OnboardEvent{MID: mid, Name: "Test merchant"})
@@ -106,7 +106,7 @@ type response struct {
 }
 
 // do sends a request through h and decodes the JSON answer.
-func do(t *testing.T, h http.Handler, method, path string, header map[string]string, body string) response {
+func do(t testing.TB, h http.Handler, method, path string, header map[string]string, body string) response {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	for k, v := range header {
@@ -135,7 +135,7 @@ func do(t *testing.T, h http.Handler, method, path string, header map[string]str
 var jsonCT = map[string]string{"Content-Type": "application/json"}
 
 // tokenFor exchanges the merchant's pair for an access token.
-func tokenFor(t *testing.T, m merchant) string {
+func tokenFor(t testing.TB, m merchant) string {
 	t.Helper()
 	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
 	if r.Status != 200 {
@@ -163,7 +163,7 @@ func init() { slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil))) }
 
 // assertKeyCount checks how many key records the merchant has, read straight
 // from the table's merchant index.
-func assertKeyCount(t *testing.T, m merchant, want int) {
+func assertKeyCount(t testing.TB, m merchant, want int) {
 	t.Helper()
 	out, err := env.Clients.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
 		TableName:              aws.String(env.Config.TableName),
