@@ -113,7 +113,9 @@ func BenchmarkTokenVsFloor(b *testing.B) {
 // TransactWriteItems (refresh token put + two last_used updates).
 func tokenFloor(b *testing.B, ctx context.Context, pd, sd []byte, m merchant) {
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	key := func(pk, sk string) map[string]types.AttributeValue { return map[string]types.AttributeValue{"pk": s(pk), "sk": s(sk)} }
+	key := func(pk, sk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": s(pk), "sk": s(sk)}
+	}
 	_, err := env.Clients.DynamoDB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 		env.Config.TableName: {Keys: []map[string]types.AttributeValue{key("DIGEST#"+hex.EncodeToString(pd), "DIGEST"), key("DIGEST#"+hex.EncodeToString(sd), "DIGEST")}, ConsistentRead: aws.Bool(true)},
 	}})
