@@ -223,23 +223,12 @@ func rfc3339(t time.Time) types.AttributeValue {
 // removed, in one transaction.
 func simulateDelete(t *testing.T, id, value string) {
 	t.Helper()
-	table := aws.String(env.Config.TableName)
-	_, err := env.Clients.DynamoDB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:        table,
-				Key:              tableKey("KEY#"+id, "META"),
-				UpdateExpression: aws.String("SET revoked = :t, revoked_at = :now"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":t": &types.AttributeValueMemberBOOL{Value: true}, ":now": rfc3339(time.Now()),
-				},
-			}},
-			{Delete: &types.Delete{TableName: table, Key: tableKey(digestPK(value), "DIGEST")}},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	transact(t,
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET revoked = :t, revoked_at = :now", map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberBOOL{Value: true}, ":now": rfc3339(time.Now()),
+		})},
+		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(env.Config.TableName), Key: tableKey(digestPK(value), "DIGEST")}},
+	)
 }
 
 // simulateRoll does to a key what POST /v1/api-keys/{id}/roll does (issue
@@ -247,24 +236,21 @@ func simulateDelete(t *testing.T, id, value string) {
 // rolled_at and previous_valid_until, the old digest item valid_until.
 func simulateRoll(t *testing.T, id, oldValue string, rolledAt, graceUntil time.Time) {
 	t.Helper()
-	table := aws.String(env.Config.TableName)
-	_, err := env.Clients.DynamoDB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:                 table,
-				Key:                       tableKey("KEY#"+id, "META"),
-				UpdateExpression:          aws.String("SET rolled_at = :r, previous_valid_until = :g"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":r": rfc3339(rolledAt), ":g": rfc3339(graceUntil)},
-			}},
-			{Update: &types.Update{
-				TableName:                 table,
-				Key:                       tableKey(digestPK(oldValue), "DIGEST"),
-				UpdateExpression:          aws.String("SET valid_until = :g"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":g": rfc3339(graceUntil)},
-			}},
-		},
-	})
-	if err != nil {
+	transact(t,
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET rolled_at = :r, previous_valid_until = :g",
+			map[string]types.AttributeValue{":r": rfc3339(rolledAt), ":g": rfc3339(graceUntil)})},
+		types.TransactWriteItem{Update: update(digestPK(oldValue), "DIGEST", "SET valid_until = :g",
+			map[string]types.AttributeValue{":g": rfc3339(graceUntil)})},
+	)
+}
+
+func update(pk, sk, expr string, values map[string]types.AttributeValue) *types.Update {
+	return &types.Update{TableName: aws.String(env.Config.TableName), Key: tableKey(pk, sk), UpdateExpression: aws.String(expr), ExpressionAttributeValues: values}
+}
+
+func transact(t *testing.T, items ...types.TransactWriteItem) {
+	t.Helper()
+	if _, err := env.Clients.DynamoDB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -273,18 +259,11 @@ func simulateRoll(t *testing.T, id, oldValue string, rolledAt, graceUntil time.T
 // value's digest item, as an expired key has.
 func setExpired(t *testing.T, id, value string) {
 	t.Helper()
-	past := rfc3339(time.Now().Add(-time.Minute))
-	for _, k := range []map[string]types.AttributeValue{tableKey("KEY#"+id, "META"), tableKey(digestPK(value), "DIGEST")} {
-		_, err := env.Clients.DynamoDB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(env.Config.TableName),
-			Key:                       k,
-			UpdateExpression:          aws.String("SET expires_at = :p"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": past},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	past := map[string]types.AttributeValue{":p": rfc3339(time.Now().Add(-time.Minute))}
+	transact(t,
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET expires_at = :p", past)},
+		types.TransactWriteItem{Update: update(digestPK(value), "DIGEST", "SET expires_at = :p", past)},
+	)
 }
 
 // createKeyWith tries POST /v1/api-keys with an access token: a protected
