@@ -119,11 +119,17 @@ var jsonCT = map[string]string{"Content-Type": "application/json"}
 // tokenFor exchanges the merchant's pair for an access token.
 func tokenFor(t *testing.T, m merchant) string {
 	t.Helper()
+	return exchange(t, m).Body["accessToken"].(string)
+}
+
+// exchange posts the merchant's pair in upstream's JSON shape; it must succeed.
+func exchange(t *testing.T, m merchant) response {
+	t.Helper()
 	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
 	if r.Status != 200 {
 		t.Fatalf("token: %d %s", r.Status, r.Raw)
 	}
-	return r.Body["accessToken"].(string)
+	return r
 }
 
 // bearer returns JSON headers with the token in upstream's lowercase scheme.

@@ -110,9 +110,5 @@ func TestOAuthErrors(t *testing.T) {
 // refreshFor returns a fresh refresh token of m's key pair.
 func refreshFor(t *testing.T, m merchant) string {
 	t.Helper()
-	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
-	if r.Status != 200 {
-		t.Fatalf("%d %s", r.Status, r.Raw)
-	}
-	return r.Body["refreshToken"].(string)
+	return exchange(t, m).Body["refreshToken"].(string)
 }
