@@ -11,6 +11,37 @@ func oauthError(code, desc string) string {
 	return `{"error":"` + code + `","error_description":"` + desc + `","errors":["` + desc + `"]}` + "\n"
 }
 
+// oauthErrorCase is a request that must fail with an RFC 6749 §5.2 body.
+type oauthErrorCase struct {
+	name   string
+	header map[string]string
+	body   string
+	status int
+	code   string
+	desc   string
+}
+
+// checkOAuthErrors posts each case to path and checks the exact body, the
+// no-store header, and a Basic challenge on every 401 and only there.
+func checkOAuthErrors(t *testing.T, path string, cases []oauthErrorCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, app(), "POST", path, tt.header, tt.body)
+			if r.Status != tt.status || r.Raw != oauthError(tt.code, tt.desc) {
+				t.Fatalf("%d %s", r.Status, r.Raw)
+			}
+			if r.Header.Get("Cache-Control") != "no-store" {
+				t.Fatal("no Cache-Control: no-store")
+			}
+			challenge := r.Header.Get("WWW-Authenticate")
+			if want := `Basic realm="` + env.Config.Issuer + `", charset="UTF-8"`; (tt.status == 401) != (challenge == want) {
+				t.Fatalf("WWW-Authenticate %q on a %d", challenge, tt.status)
+			}
+		})
+	}
+}
+
 // newNarrowSecret creates a secret key holding only api-keys:read for m.
 func newNarrowSecret(t *testing.T, m merchant) string {
 	t.Helper()
@@ -50,14 +81,7 @@ func TestOAuthErrors(t *testing.T) {
 		descScope  = "The requested scope is invalid or exceeds the scope granted."
 		descGT     = "The grant_type is not supported."
 	)
-	tests := []struct {
-		name   string
-		header map[string]string
-		body   string
-		status int
-		code   string
-		desc   string
-	}{
+	checkOAuthErrors(t, "/v1/oauth2/token", []oauthErrorCase{
 		{"missing grant_type", formCT, enc(creds(m.AppSecret)), 400, ir, "The grant_type parameter is missing."},
 		{"repeated grant_type", formCT, enc(creds(m.AppSecret), "grant_type=client_credentials", "grant_type=client_credentials"), 400, ir, "A parameter is repeated."},
 		{"repeated client_secret", formCT, enc(creds(m.AppSecret), "grant_type=client_credentials", "client_secret=x"), 400, ir, "A parameter is repeated."},
@@ -87,22 +111,7 @@ func TestOAuthErrors(t *testing.T) {
 
 		{"scope not in the catalogue", basic, "grant_type=client_credentials&scope=admin", 400, is, descScope},
 		{"scope beyond the secret key's", withHeader(formCT, "Authorization", basicAuth(m.AppKey, narrow)), "grant_type=client_credentials&scope=api-keys:write", 400, is, descScope},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, app(), "POST", "/v1/oauth2/token", tt.header, tt.body)
-			if r.Status != tt.status || r.Raw != oauthError(tt.code, tt.desc) {
-				t.Fatalf("%d %s", r.Status, r.Raw)
-			}
-			if r.Header.Get("Cache-Control") != "no-store" {
-				t.Fatal("no Cache-Control: no-store")
-			}
-			challenge := r.Header.Get("WWW-Authenticate")
-			if want := `Basic realm="` + env.Config.Issuer + `", charset="UTF-8"`; (tt.status == 401) != (challenge == want) {
-				t.Fatalf("WWW-Authenticate %q on a %d", challenge, tt.status)
-			}
-		})
-	}
+	})
 	// The narrow secret itself works, with its own scope.
 	assertOAuth200(t, do(t, app(), "POST", "/v1/oauth2/token", withHeader(formCT, "Authorization", basicAuth(m.AppKey, narrow)), "grant_type=client_credentials"), "api-keys:read")
 }

@@ -64,32 +64,14 @@ func TestOAuthRevokeErrors(t *testing.T) {
 	other := newMerchant(t)
 	rt := refreshFor(t, m)
 	owner := withHeader(formCT, "Authorization", basicAuth(m.AppKey, m.AppSecret))
-	tests := []struct {
-		name   string
-		header map[string]string
-		body   string
-		status int
-		code   string
-		desc   string
-	}{
+	checkOAuthErrors(t, "/v1/oauth2/revoke", []oauthErrorCase{
 		{"no client authentication", formCT, url.Values{"token": {rt}}.Encode(), 401, "invalid_client", "Client authentication failed."},
 		{"wrong secret", withHeader(formCT, "Authorization", basicAuth(m.AppKey, other.AppSecret)), url.Values{"token": {rt}}.Encode(), 401, "invalid_client", "Client authentication failed."},
 		{"missing token", owner, "", 400, "invalid_request", "The token parameter is missing."},
 		{"repeated token", owner, "token=a&token=b", 400, "invalid_request", "A parameter is repeated."},
 		{"an access token", owner, url.Values{"token": {tokenFor(t, m)}}.Encode(), 400, "unsupported_token_type", "Only refresh tokens can be revoked."},
 		{"a JSON body", withHeader(jsonCT, "Authorization", basicAuth(m.AppKey, m.AppSecret)), `{"token":"` + rt + `"}`, 400, "invalid_request", "The body must be application/x-www-form-urlencoded."},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, app(), "POST", "/v1/oauth2/revoke", tt.header, tt.body)
-			if r.Status != tt.status || r.Raw != oauthError(tt.code, tt.desc) {
-				t.Fatalf("%d %s", r.Status, r.Raw)
-			}
-			if (tt.status == 401) != (r.Header.Get("WWW-Authenticate") != "") {
-				t.Fatalf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
-			}
-		})
-	}
+	})
 	if r := refreshJSON(t, rt); r.Status != 200 {
 		t.Fatalf("a refused revocation revoked: %d %s", r.Status, r.Raw)
 	}
