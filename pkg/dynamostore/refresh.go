@@ -113,6 +113,9 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 			*dst = *t
 		}
 	}
+	if r.AuthTime.IsZero() {
+		r.AuthTime = r.IssuedAt // a record written before auth_time was kept
+	}
 	return r, nil
 }
 
