@@ -154,6 +154,15 @@ func TestOAuthRefreshConcurrentUseAtMostOneSuccess(t *testing.T) {
 		t.Fatalf("%d of %d concurrent refreshes succeeded", wins, n)
 	}
 	t.Logf("%d of %d concurrent refreshes succeeded", wins, n)
+	// A token presented twice is a reuse, concurrent or not: the family is
+	// revoked, so even the winner's new refresh token is refused.
+	for _, r := range results {
+		if r.Status == 200 {
+			if again := refreshJSON(t, r.Body["refreshToken"].(string)); again.Raw != wantInvalidRefresh {
+				t.Fatalf("the family survived a concurrent reuse: %d %s", again.Status, again.Raw)
+			}
+		}
+	}
 }
 
 func TestOAuthRefreshDiesWithItsKeyAtOnce(t *testing.T) {
