@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -50,22 +51,39 @@ func (c *StatusCache) ttl() time.Duration {
 	return c.TTL
 }
 
-// Active reports whether a token minted from keyID, with the key pair
-// presented at authTime, may be used now (KeyState.Admits). A failed read
-// is returned as an error and not cached.
-func (c *StatusCache) Active(ctx context.Context, keyID string, authTime time.Time) (bool, error) {
+// Active reports whether a token minted from the keys, with the key pair
+// presented at authTime, may be used now (KeyState.Admits for every key).
+// The keys not cached are read in one call; a failed read is returned as an
+// error and not cached.
+func (c *StatusCache) Active(ctx context.Context, authTime time.Time, keyIDs ...string) (bool, error) {
 	now := c.now()
-	e, ok := c.get(keyID, now)
-	if !ok {
-		states, err := c.Source.KeyStates(ctx, keyID)
+	entries := make([]statusEntry, len(keyIDs))
+	var missing []string
+	for i, id := range keyIDs {
+		e, ok := c.get(id, now)
+		if !ok {
+			missing = append(missing, id)
+		}
+		entries[i] = e
+	}
+	if len(missing) > 0 {
+		states, err := c.Source.KeyStates(ctx, missing...)
 		if err != nil {
 			return false, err
 		}
-		e.state, e.found = states[keyID]
-		e.fetched = now
-		c.put(keyID, e)
+		for i, id := range keyIDs {
+			if slices.Contains(missing, id) {
+				entries[i].state, entries[i].found = states[id]
+				entries[i].fetched = now
+				c.put(id, entries[i])
+			}
+		}
 	}
-	return e.found && e.state.Admits(authTime, now), nil
+	ok := true
+	for _, e := range entries {
+		ok = e.found && e.state.Admits(authTime, now) && ok
+	}
+	return ok, nil
 }
 
 func (c *StatusCache) get(keyID string, now time.Time) (statusEntry, bool) {

@@ -42,11 +42,11 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (*token.Claims, error)
 }
 
-// KeyStatus tells whether a key a token was minted from still stands, for
-// a key pair presented at authTime; a cached implementation keeps this off
-// the request path (nil: tokens live until they expire).
+// KeyStatus tells whether the keys a token was minted from still stand,
+// for a key pair presented at authTime; a cached implementation keeps this
+// off the request path (nil: tokens live until they expire).
 type KeyStatus interface {
-	Active(ctx context.Context, keyID string, authTime time.Time) (bool, error)
+	Active(ctx context.Context, authTime time.Time, keyIDs ...string) (bool, error)
 }
 
 // Bearer authenticates requests with access tokens.
@@ -98,17 +98,11 @@ func (b *Bearer) Require(need string, h http.Handler) http.Handler {
 // keysStand asks the status of both keys a token was minted from: the
 // secret key (sub) and the public key (client_id).
 func (b *Bearer) keysStand(ctx context.Context, c *token.Claims) (bool, error) {
-	at := c.AuthenticatedAt()
-	for _, id := range []string{c.Subject, c.ClientID} {
-		if id == "" {
-			continue
-		}
-		ok, err := b.Status.Active(ctx, id, at)
-		if err != nil || !ok {
-			return false, err
-		}
+	ids := []string{c.Subject}
+	if c.ClientID != "" {
+		ids = append(ids, c.ClientID)
 	}
-	return true, nil
+	return b.Status.Active(ctx, c.AuthenticatedAt(), ids...)
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer x" header; the
