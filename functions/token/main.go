@@ -1,4 +1,4 @@
-// Command token is the Lambda function that serves POST /v1/oauth2/token.
+// Command token is the Lambda function that serves /v1/oauth2/token, /revoke and /jwks.
 // It only wires configuration, clients and handler, then starts.
 package main
 

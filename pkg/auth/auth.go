@@ -1,25 +1,20 @@
 // Package auth exchanges a merchant's key pair for access and refresh
-// tokens. It imports no AWS SDK: credentials and refresh tokens are read and
-// written through the Store port.
+// tokens, rotates and revokes refresh tokens, and decides whether the keys
+// behind a token still stand. It imports no AWS SDK: credentials, key
+// records and refresh tokens are read and written through the Store port.
 package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
-	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/flexfactor/credplane/pkg/token"
 	"github.com/oklog/ulid/v2"
 )
-
-// RefreshTTL is how long an unused refresh token stays valid.
-const RefreshTTL = 24 * time.Hour
 
 // ErrInvalidCredentials covers every reason a key pair is refused, so that
 // nothing about the reason can be learnt from the answer.
@@ -43,36 +38,39 @@ func (c *Credential) usableAt(now time.Time) bool {
 		(c.ValidUntil == nil || now.Before(*c.ValidUntil))
 }
 
-// RefreshRecord is the stored form of a refresh token: its digest, never
-// the token itself.
-type RefreshRecord struct {
-	Digest      [sha256.Size]byte
-	FamilyID    string
-	SecretKeyID string
-	PublicKeyID string
-	MID         string
-	Scope       string
-	IssuedAt    time.Time
-	ExpiresAt   time.Time
-}
-
-// Store reads credentials and records token exchanges.
+// Store reads credentials and key records and keeps refresh tokens.
 type Store interface {
 	// LookupCredentials returns the credentials for two digests in one
 	// strongly consistent read; a missing digest yields nil.
 	LookupCredentials(ctx context.Context, a, b apikey.Digest) (*Credential, *Credential, error)
 	// RecordExchange stores a refresh token and sets last_used on both keys,
-	// in one write.
+	// in one write; apikey.ErrNotFound when a key is gone or revoked.
 	RecordExchange(ctx context.Context, r RefreshRecord) error
+	KeyStates
+	RefreshStore
 }
 
-// Tokens is the result of a successful exchange.
+// Tokens is the result of a successful exchange or refresh.
 type Tokens struct {
 	AccessToken  string
 	RefreshToken string
+	IssuedAt     time.Time
 	ExpiresAt    time.Time
 	ClientID     string
-	Scope        string
+	// Scope is the access token's scope (space-separated).
+	Scope string
+}
+
+// Client is a key pair that authenticated: the public key names the client,
+// the secret key gives the token its power.
+type Client struct {
+	PublicKeyID string
+	SecretKeyID string
+	MID         string
+	Scopes      []string
+	// ValidUntil is the earliest end of a grace period among the two values
+	// presented (nil when neither is an old value of a rolled key).
+	ValidUntil *time.Time
 }
 
 // Service exchanges credentials for tokens.
@@ -91,29 +89,64 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Exchange checks a public + secret key pair and issues tokens. Every
-// failure is ErrInvalidCredentials; both values are looked up and every
-// check is evaluated, so the time taken does not tell which part was wrong.
-func (s *Service) Exchange(ctx context.Context, appKey, appSecret string) (Tokens, error) {
+// Authenticate checks a public + secret key pair. Every failure is
+// ErrInvalidCredentials; both values are looked up and every check is
+// evaluated, so the time taken does not tell which part was wrong. A value
+// whose shape or checksum is wrong is refused before any read: the checksum
+// is public, so that tells a caller nothing it could not compute.
+func (s *Service) Authenticate(ctx context.Context, appKey, appSecret string) (Client, error) {
 	pt, perr := apikey.ParseValue(appKey, s.Stage)
 	st, serr := apikey.ParseValue(appSecret, s.Stage)
 	if perr != nil || serr != nil || pt != apikey.Public || st != apikey.Secret {
-		return Tokens{}, ErrInvalidCredentials
+		return Client{}, ErrInvalidCredentials
 	}
 	pd, sd := apikey.DigestOf(appKey), apikey.DigestOf(appSecret)
 	pub, sec, err := s.Store.LookupCredentials(ctx, pd, sd)
 	if err != nil {
-		return Tokens{}, fmt.Errorf("lookup credentials: %w", err)
+		return Client{}, fmt.Errorf("lookup credentials: %w", err)
 	}
 	if !pairMatches(pub, sec, pd, sd, s.now()) {
-		return Tokens{}, ErrInvalidCredentials
+		return Client{}, ErrInvalidCredentials
 	}
-	return s.issue(ctx, token.Subject{
-		SecretKeyID: sec.KeyID,
+	return Client{
 		PublicKeyID: pub.KeyID,
+		SecretKeyID: sec.KeyID,
 		MID:         sec.MID,
-		Scopes:      scope.Join(sec.Scopes),
-	}, ulid.Make().String())
+		Scopes:      sec.Scopes,
+		ValidUntil:  earliest(pub.ValidUntil, sec.ValidUntil),
+	}, nil
+}
+
+// Exchange checks a key pair and issues tokens for a new refresh family.
+// requested narrows the access token's scope (nil: every scope of the
+// secret key); the refresh token keeps the narrowed scope. Failures:
+// ErrInvalidCredentials, then ErrInvalidScope.
+func (s *Service) Exchange(ctx context.Context, appKey, appSecret string, requested []string) (Tokens, error) {
+	c, err := s.Authenticate(ctx, appKey, appSecret)
+	if err != nil {
+		return Tokens{}, err
+	}
+	sc, err := narrow(c.Scopes, requested)
+	if err != nil {
+		return Tokens{}, err
+	}
+	now := s.now()
+	t, err := s.issue(ctx, grant{
+		subject: token.Subject{
+			SecretKeyID: c.SecretKeyID,
+			PublicKeyID: c.PublicKeyID,
+			MID:         c.MID,
+			Scopes:      sc,
+			AuthTime:    now,
+			NotAfter:    c.ValidUntil,
+		},
+		family:       ulid.Make().String(),
+		refreshScope: sc,
+	})
+	if errors.Is(err, apikey.ErrNotFound) {
+		return Tokens{}, ErrInvalidCredentials // the key was deleted meanwhile
+	}
+	return t, err
 }
 
 // pairMatches evaluates every condition without an early exit.
@@ -131,9 +164,21 @@ func pairMatches(pub, sec *Credential, pd, sd apikey.Digest, now time.Time) bool
 	return ok
 }
 
-// issue signs an access token and stores a fresh refresh token of the family.
-func (s *Service) issue(ctx context.Context, sub token.Subject, family string) (Tokens, error) {
-	at, err := s.Issuer.Issue(ctx, sub)
+// grant is what one issue of tokens needs.
+type grant struct {
+	subject token.Subject
+	family  string
+	// refreshScope is the refresh token's scope, which a refresh keeps even
+	// when the access token it yields is narrowed (RFC 6749 §6).
+	refreshScope string
+	// replaces is the refresh token this issue rotates, nil for a new family.
+	replaces *[sha256.Size]byte
+}
+
+// issue signs an access token and stores a fresh refresh token of the
+// family, rotating the one it replaces in the same write.
+func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
+	at, err := s.Issuer.Issue(ctx, g.subject)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("sign access token: %w", err)
 	}
@@ -142,18 +187,22 @@ func (s *Service) issue(ctx context.Context, sub token.Subject, family string) (
 		return Tokens{}, err
 	}
 	now := s.now()
-	err = s.Store.RecordExchange(ctx, RefreshRecord{
+	rec := RefreshRecord{
 		Digest:      digest,
-		FamilyID:    family,
-		SecretKeyID: sub.SecretKeyID,
-		PublicKeyID: sub.PublicKeyID,
-		MID:         sub.MID,
-		Scope:       sub.Scopes,
+		FamilyID:    g.family,
+		SecretKeyID: g.subject.SecretKeyID,
+		PublicKeyID: g.subject.PublicKeyID,
+		MID:         g.subject.MID,
+		Scope:       g.refreshScope,
+		AuthTime:    g.subject.AuthTime.UTC().Truncate(time.Second),
+		ValidUntil:  g.subject.NotAfter,
 		IssuedAt:    now,
 		ExpiresAt:   now.Add(RefreshTTL),
-	})
-	if errors.Is(err, apikey.ErrNotFound) {
-		return Tokens{}, ErrInvalidCredentials // the key was deleted meanwhile
+	}
+	if g.replaces == nil {
+		err = s.Store.RecordExchange(ctx, rec)
+	} else {
+		err = s.Store.RotateRefresh(ctx, *g.replaces, rec)
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("record exchange: %w", err)
@@ -161,21 +210,17 @@ func (s *Service) issue(ctx context.Context, sub token.Subject, family string) (
 	return Tokens{
 		AccessToken:  at.Token,
 		RefreshToken: rt,
+		IssuedAt:     at.IssuedAt,
 		ExpiresAt:    at.ExpiresAt,
-		ClientID:     sub.PublicKeyID,
-		Scope:        sub.Scopes,
+		ClientID:     g.subject.PublicKeyID,
+		Scope:        g.subject.Scopes,
 	}, nil
 }
 
-// refreshPrefix marks refresh tokens so scanners and humans can tell them apart.
-const refreshPrefix = "rt_"
-
-// newRefreshToken returns an opaque token with 256 random bits and its digest.
-func newRefreshToken() (string, [sha256.Size]byte, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", [sha256.Size]byte{}, fmt.Errorf("generate refresh token: %w", err)
+// earliest returns the earlier of two optional times.
+func earliest(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.Before(*a)) {
+		return b
 	}
-	t := refreshPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return t, sha256.Sum256([]byte(t)), nil
+	return a
 }

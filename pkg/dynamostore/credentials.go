@@ -20,23 +20,67 @@ const maxBatchRounds = 5
 // LookupCredentials reads both digest items in one strongly consistent
 // BatchGetItem, retrying unprocessed keys.
 func (st *Store) LookupCredentials(ctx context.Context, a, bd apikey.Digest) (*auth.Credential, *auth.Credential, error) {
-	keys := []map[string]types.AttributeValue{itemKey(digestPK(a[:]), skDigest), itemKey(digestPK(bd[:]), skDigest)}
+	found, err := st.batchGet(ctx, nil, itemKey(digestPK(a[:]), skDigest), itemKey(digestPK(bd[:]), skDigest))
+	if err != nil {
+		return nil, nil, fmt.Errorf("lookup credentials: %w", err)
+	}
+	return credential(found[digestPK(a[:])]), credential(found[digestPK(bd[:])]), nil
+}
+
+// batchGet reads items in strongly consistent BatchGetItem calls, retrying
+// unprocessed keys, and returns them by partition key. Duplicate keys are
+// read once; proj, when set, limits the attributes read.
+func (st *Store) batchGet(ctx context.Context, proj *projection, keys ...map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
+	seen := map[string]bool{}
+	ka := types.KeysAndAttributes{ConsistentRead: aws.Bool(true)}
+	for _, k := range keys {
+		if id := getS(k, AttrPK) + "|" + getS(k, AttrSK); !seen[id] {
+			seen[id] = true
+			ka.Keys = append(ka.Keys, k)
+		}
+	}
+	if proj != nil {
+		ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.expr, proj.names
+	}
 	found := map[string]map[string]types.AttributeValue{}
-	req := map[string]types.KeysAndAttributes{st.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	req := map[string]types.KeysAndAttributes{st.Table: ka}
 	for round := 0; len(req) > 0; round++ {
 		if round == maxBatchRounds {
-			return nil, nil, errors.New("lookup credentials: unprocessed keys after retries")
+			return nil, errors.New("unprocessed keys after retries")
 		}
 		out, err := st.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
-			return nil, nil, fmt.Errorf("lookup credentials: %w", err)
+			return nil, err
 		}
 		for _, item := range out.Responses[st.Table] {
 			found[getS(item, AttrPK)] = item
 		}
 		req = out.UnprocessedKeys
 	}
-	return credential(found[digestPK(a[:])]), credential(found[digestPK(bd[:])]), nil
+	return found, nil
+}
+
+// projection is a ProjectionExpression with its attribute names.
+type projection struct {
+	expr  *string
+	names map[string]string
+}
+
+// project builds a projection of the named attributes (all aliased, so
+// reserved words need no care).
+func project(attrs ...string) *projection {
+	p := &projection{names: map[string]string{}}
+	expr := ""
+	for i, a := range attrs {
+		alias := fmt.Sprintf("#a%d", i)
+		p.names[alias] = a
+		if i > 0 {
+			expr += ", "
+		}
+		expr += alias
+	}
+	p.expr = aws.String(expr)
+	return p
 }
 
 func credential(item map[string]types.AttributeValue) *auth.Credential {
@@ -53,45 +97,4 @@ func credential(item map[string]types.AttributeValue) *auth.Credential {
 	}
 	copy(c.Digest[:], getB(item, "digest"))
 	return c
-}
-
-// RecordExchange stores the refresh token and sets last_used on both keys in
-// one transaction. A key deleted meanwhile fails the write with
-// apikey.ErrNotFound, so a revoked key never gets a refresh token.
-func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
-	item := map[string]types.AttributeValue{
-		AttrPK:          s("REFRESH#" + hexOf(r.Digest[:])),
-		AttrSK:          s(skRefresh),
-		"family":        s(r.FamilyID),
-		"secret_key_id": s(r.SecretKeyID),
-		"public_key_id": s(r.PublicKeyID),
-		"mid":           s(r.MID),
-		"scope":         s(r.Scope),
-		"issued_at":     ts(r.IssuedAt),
-		"expires_at":    ts(r.ExpiresAt),
-		AttrTTL:         n(r.ExpiresAt.Unix()),
-	}
-	touch := func(id string) types.TransactWriteItem {
-		return types.TransactWriteItem{Update: &types.Update{
-			TableName:                 &st.Table,
-			Key:                       itemKey(keyPK(id), skMeta),
-			UpdateExpression:          aws.String("SET last_used = :now"),
-			ConditionExpression:       aws.String("attribute_exists(" + AttrPK + ") AND revoked = :false"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": ts(r.IssuedAt), ":false": &types.AttributeValueMemberBOOL{Value: false}},
-		}}
-	}
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &st.Table, Item: item, ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")")}},
-			touch(r.SecretKeyID),
-			touch(r.PublicKeyID),
-		},
-	})
-	if failed := conditionFailures(err); failed != nil && (failed[1] || failed[2]) {
-		return apikey.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("record exchange: %w", err)
-	}
-	return nil
 }

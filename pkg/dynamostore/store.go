@@ -6,7 +6,9 @@
 //	KEY#<id>       / META    the key record; GSI1 MID#<mid> / <id> lists a merchant's keys
 //	KEY#<id>       / VALUE   the KMS-sealed value (a secret's expires after 24 h)
 //	DIGEST#<hex>   / DIGEST  lookup by SHA-256 of a value; unique; what authenticates
-//	REFRESH#<hex>  / REFRESH a refresh token's digest, with a TTL
+//	REFRESH#<hex>  / REFRESH a refresh token's digest, with a TTL; a rotated or
+//	                         revoked one stays (a tombstone) until its TTL
+//	FAMILY#<id>    / REVOKED a revoked refresh family, with a TTL
 package dynamostore
 
 import (
@@ -42,6 +44,7 @@ const (
 	skValue   = "VALUE"
 	skDigest  = "DIGEST"
 	skRefresh = "REFRESH"
+	skRevoked = "REVOKED"
 )
 
 // Store is the DynamoDB adapter of the apikey and auth ports.

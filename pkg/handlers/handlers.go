@@ -27,6 +27,9 @@ type Deps struct {
 	Log     *slog.Logger
 	// Now is the clock; nil means time.Now (tests inject one).
 	Now func() time.Time
+	// StatusTTL is how long a key's standing is cached per container; zero
+	// means auth.StatusTTL (tests shorten it).
+	StatusTTL time.Duration
 }
 
 func (d Deps) store() *dynamostore.Store {
@@ -69,17 +72,23 @@ func (d Deps) Verifier() *token.Verifier {
 	}
 }
 
+// KeyStatus returns a per-container cache of the standing of keys, which
+// lets a deleted or rolled key's access tokens die before they expire.
+func (d Deps) KeyStatus() *auth.StatusCache {
+	return &auth.StatusCache{Source: d.store(), TTL: d.StatusTTL, Now: d.Now}
+}
+
 func (d Deps) apiKeys() *apikeyapi.Handler {
 	return &apikeyapi.Handler{
 		Keys:   d.Keys(),
-		Bearer: &httpapi.Bearer{Verifier: d.Verifier(), Log: d.Log},
+		Bearer: &httpapi.Bearer{Verifier: d.Verifier(), Status: d.KeyStatus(), Log: d.Log},
 		Log:    d.Log,
 		Now:    d.Now,
 	}
 }
 
 func (d Deps) token() *tokenapi.Handler {
-	return &tokenapi.Handler{Auth: d.Auth(), Log: d.Log}
+	return &tokenapi.Handler{Auth: d.Auth(), KeySet: d.Verifier().KeySet, Realm: d.Config.Issuer, Log: d.Log}
 }
 
 // APIKeys is the handler of the api-keys function.

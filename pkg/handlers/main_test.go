@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -137,11 +141,17 @@ var jsonCT = map[string]string{"Content-Type": "application/json"}
 // tokenFor exchanges the merchant's pair for an access token.
 func tokenFor(t testing.TB, m merchant) string {
 	t.Helper()
+	return exchange(t, m).Body["accessToken"].(string)
+}
+
+// exchange posts the merchant's pair in upstream's JSON shape; it must succeed.
+func exchange(t *testing.T, m merchant) response {
+	t.Helper()
 	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
 	if r.Status != 200 {
 		t.Fatalf("token: %d %s", r.Status, r.Raw)
 	}
-	return r.Body["accessToken"].(string)
+	return r
 }
 
 // bearer returns JSON headers with the token in upstream's lowercase scheme.
@@ -191,3 +201,104 @@ func cloneMap(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+var formCT = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+
+// withHeader returns h plus one more header.
+func withHeader(h map[string]string, name, value string) map[string]string {
+	out := map[string]string{name: value}
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
+}
+
+// basicAuth is an HTTP Basic header value for a client id and secret,
+// form-encoded first as RFC 6749 §2.3.1 asks.
+func basicAuth(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// keyItem reads a key record (KEY#<id> / META) straight from the table.
+func keyItem(t *testing.T, id string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := env.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(env.Config.TableName),
+		Key:            tableKey("KEY#"+id, "META"),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+func tableKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
+}
+
+func digestPK(value string) string {
+	d := sha256.Sum256([]byte(value))
+	return "DIGEST#" + hex.EncodeToString(d[:])
+}
+
+func rfc3339(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberS{Value: t.UTC().Format(time.RFC3339)}
+}
+
+// simulateDelete does to a key what DELETE /v1/api-keys/{id} does (issue 5's
+// contract): the record is marked revoked and the value's digest item is
+// removed, in one transaction.
+func simulateDelete(t *testing.T, id, value string) {
+	t.Helper()
+	transact(t,
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET revoked = :t, revoked_at = :now", map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberBOOL{Value: true}, ":now": rfc3339(time.Now()),
+		})},
+		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(env.Config.TableName), Key: tableKey(digestPK(value), "DIGEST")}},
+	)
+}
+
+// simulateRoll does to a key what POST /v1/api-keys/{id}/roll does (issue
+// 5's contract) as far as the old value is concerned: the record gets
+// rolled_at and previous_valid_until, the old digest item valid_until.
+func simulateRoll(t *testing.T, id, oldValue string, rolledAt, graceUntil time.Time) {
+	t.Helper()
+	transact(t,
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET rolled_at = :r, previous_valid_until = :g",
+			map[string]types.AttributeValue{":r": rfc3339(rolledAt), ":g": rfc3339(graceUntil)})},
+		types.TransactWriteItem{Update: update(digestPK(oldValue), "DIGEST", "SET valid_until = :g",
+			map[string]types.AttributeValue{":g": rfc3339(graceUntil)})},
+	)
+}
+
+func update(pk, sk, expr string, values map[string]types.AttributeValue) *types.Update {
+	return &types.Update{TableName: aws.String(env.Config.TableName), Key: tableKey(pk, sk), UpdateExpression: aws.String(expr), ExpressionAttributeValues: values}
+}
+
+func transact(t *testing.T, items ...types.TransactWriteItem) {
+	t.Helper()
+	if _, err := env.Clients.DynamoDB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setExpired gives a key an expiry in the past, on its record and on its
+// value's digest item, as an expired key has.
+func setExpired(t *testing.T, id, value string) {
+	t.Helper()
+	past := map[string]types.AttributeValue{":p": rfc3339(time.Now().Add(-time.Minute))}
+	transact(t,
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET expires_at = :p", past)},
+		types.TransactWriteItem{Update: update(digestPK(value), "DIGEST", "SET expires_at = :p", past)},
+	)
+}
+
+// createKeyWith tries POST /v1/api-keys with an access token: a protected
+// route's answer.
+func createKeyWith(t *testing.T, h http.Handler, m merchant, tok string) response {
+	t.Helper()
+	return do(t, h, "POST", "/v1/api-keys", bearer(tok), `{"mid":"`+m.MID+`","name":"probe","type":"public"}`)
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/flexfactor/credplane/pkg/token"
@@ -41,11 +42,11 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (*token.Claims, error)
 }
 
-// KeyStatus tells whether the key a token was minted from still stands; a
-// cached implementation keeps this off the request path (nil: tokens live
-// until they expire).
+// KeyStatus tells whether the keys a token was minted from still stand,
+// for a key pair presented at authTime; a cached implementation keeps this
+// off the request path (nil: tokens live until they expire).
 type KeyStatus interface {
-	Active(ctx context.Context, keyID string) (bool, error)
+	Active(ctx context.Context, authTime time.Time, keyIDs ...string) (bool, error)
 }
 
 // Bearer authenticates requests with access tokens.
@@ -74,7 +75,7 @@ func (b *Bearer) Require(need string, h http.Handler) http.Handler {
 			return
 		}
 		if b.Status != nil {
-			active, err := b.Status.Active(r.Context(), c.Subject)
+			active, err := b.keysStand(r.Context(), c)
 			if err != nil {
 				Internal(w, r, b.Log, err)
 				return
@@ -92,6 +93,16 @@ func (b *Bearer) Require(need string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// keysStand asks the status of both keys a token was minted from: the
+// secret key (sub) and the public key (client_id).
+func (b *Bearer) keysStand(ctx context.Context, c *token.Claims) (bool, error) {
+	ids := []string{c.Subject}
+	if c.ClientID != "" {
+		ids = append(ids, c.ClientID)
+	}
+	return b.Status.Active(ctx, c.AuthenticatedAt(), ids...)
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer x" header; the

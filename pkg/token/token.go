@@ -32,6 +32,21 @@ type Claims struct {
 	MID string `json:"mid"`
 	// Scope is the space-separated list of granted scopes.
 	Scope string `json:"scope"`
+	// AuthTime is when the key pair behind the token was presented (RFC 9068
+	// §2.2.1); refreshed tokens keep the time of the original exchange.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+}
+
+// AuthenticatedAt is when the key pair behind the token was presented: the
+// auth_time claim, or iat for a token without one.
+func (c *Claims) AuthenticatedAt() time.Time {
+	if c.AuthTime != nil {
+		return c.AuthTime.Time
+	}
+	if c.IssuedAt != nil {
+		return c.IssuedAt.Time
+	}
+	return time.Time{}
 }
 
 // Signer signs SHA-256 digests with an ECDSA P-256 key held elsewhere.
@@ -48,12 +63,18 @@ type Subject struct {
 	PublicKeyID string
 	MID         string
 	Scopes      string // space-separated
+	// AuthTime is when the key pair was presented; zero means now.
+	AuthTime time.Time
+	// NotAfter, when set, ends the token earlier than TTL: a key value in
+	// its grace period after a roll mints no token that outlives it.
+	NotAfter *time.Time
 }
 
 // Issued is a signed access token.
 type Issued struct {
 	Token     string
 	ID        string
+	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
 
@@ -74,6 +95,13 @@ func (i *Issuer) Issue(ctx context.Context, s Subject) (Issued, error) {
 	}
 	now = now.UTC().Truncate(time.Second)
 	exp := now.Add(TTL)
+	if s.NotAfter != nil && s.NotAfter.Before(exp) {
+		exp = s.NotAfter.UTC().Truncate(time.Second)
+	}
+	authTime := now
+	if !s.AuthTime.IsZero() {
+		authTime = s.AuthTime.UTC().Truncate(time.Second)
+	}
 	jti := ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
 	t := jwt.NewWithClaims(signingMethod{}, Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -88,6 +116,7 @@ func (i *Issuer) Issue(ctx context.Context, s Subject) (Issued, error) {
 		ClientID: s.PublicKeyID,
 		MID:      s.MID,
 		Scope:    s.Scopes,
+		AuthTime: jwt.NewNumericDate(authTime),
 	})
 	t.Header["typ"] = Type
 	t.Header["kid"] = i.Signer.KeyID()
@@ -95,7 +124,7 @@ func (i *Issuer) Issue(ctx context.Context, s Subject) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	return Issued{Token: signed, ID: jti, ExpiresAt: exp}, nil
+	return Issued{Token: signed, ID: jti, IssuedAt: now, ExpiresAt: exp}, nil
 }
 
 // signingMethod is ES256 computed by a remote Signer. It is deliberately not

@@ -1,40 +1,45 @@
 // Package tokenapi serves the /v1/oauth2 routes: the exchange of a key pair
-// for tokens.
+// or a refresh token for tokens, in upstream's JSON shape and as standard
+// OAuth 2.0 (RFC 6749), the revocation of refresh tokens (RFC 7009) and the
+// public keys that verify access tokens (JWKS).
 package tokenapi
 
 import (
-	"encoding/json"
-	"errors"
+	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/token"
 )
 
-// MsgInvalidCredentials is the one message for every refused key pair.
-const MsgInvalidCredentials = "Invalid AppKey or AppSecret."
-
-// Handler serves the token endpoint.
+// Handler serves the token endpoints.
 type Handler struct {
 	Auth *auth.Service
-	Log  *slog.Logger
+	// KeySet returns the keys that verify access tokens (cached by the caller).
+	KeySet func(ctx context.Context) (token.KeySet, error)
+	// Realm names the protection space in WWW-Authenticate: Basic.
+	Realm string
+	Log   *slog.Logger
 }
 
 // Routes lists the method and path patterns this handler serves; the SAM
 // template must route exactly these to the function.
 var Routes = []string{
 	"POST /v1/oauth2/token",
+	"POST /v1/oauth2/revoke",
+	"GET /v1/oauth2/jwks",
 }
 
-// Register adds the routes to mux.
+// Register adds the routes to mux, and a 405 for other methods on them.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/oauth2/token", h.token)
-	mux.HandleFunc("/v1/oauth2/token", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Allow", http.MethodPost)
-		httpapi.Errors(w, http.StatusMethodNotAllowed, httpapi.MsgMethod)
-	})
+	mux.HandleFunc("POST /v1/oauth2/revoke", h.revoke)
+	mux.HandleFunc("GET /v1/oauth2/jwks", h.jwks)
+	mux.HandleFunc("/v1/oauth2/token", allow("POST"))
+	mux.HandleFunc("/v1/oauth2/revoke", allow("POST"))
+	mux.HandleFunc("/v1/oauth2/jwks", allow("GET, HEAD"))
 }
 
 // New returns the complete handler of the token function.
@@ -45,73 +50,27 @@ func New(h *Handler) http.Handler {
 	return httpapi.Wrap(mux, h.Log)
 }
 
-// upstreamOK is the upstream 200 body; expires is epoch milliseconds.
-type upstreamOK struct {
-	AccessToken  string   `json:"accessToken"`
-	RefreshToken string   `json:"refreshToken"`
-	Expires      int64    `json:"expires"`
-	ID           string   `json:"id"`
-	Success      bool     `json:"success"`
-	Errors       []string `json:"errors"`
+// allow answers a method the route does not serve.
+func allow(methods string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", methods)
+		httpapi.Errors(w, http.StatusMethodNotAllowed, httpapi.MsgMethod)
+	}
 }
 
-// upstreamFail is the upstream failure body.
-type upstreamFail struct {
-	Success bool     `json:"success"`
-	Errors  []string `json:"errors"`
-}
-
+// noStore keeps token responses out of every cache (RFC 6749 §5.1).
 func noStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 }
 
+// token serves both request shapes: a form body is standard OAuth 2.0,
+// anything else is upstream's JSON.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
-	body, err := httpapi.ReadBody(w, r)
-	var be *httpapi.BodyError
-	if errors.As(err, &be) {
-		httpapi.JSON(w, be.Status, upstreamFail{Errors: []string{be.Message}})
+	if isForm(r) {
+		h.oauthToken(w, r)
 		return
 	}
-	obj, err := httpapi.ParseObject(body)
-	if errors.As(err, &be) {
-		httpapi.JSON(w, be.Status, upstreamFail{Errors: []string{be.Message}})
-		return
-	}
-	appKey, appSecret := stringMember(obj, "appkey"), stringMember(obj, "appsecret")
-	t, err := h.Auth.Exchange(r.Context(), appKey, appSecret)
-	if errors.Is(err, auth.ErrInvalidCredentials) {
-		h.Log.InfoContext(r.Context(), "token refused")
-		httpapi.JSON(w, http.StatusBadRequest, upstreamFail{Errors: []string{MsgInvalidCredentials}})
-		return
-	}
-	if err != nil {
-		httpapi.Internal(w, r, h.Log, err)
-		return
-	}
-	h.Log.InfoContext(r.Context(), "token issued", "client_id", t.ClientID)
-	httpapi.JSON(w, http.StatusOK, upstreamOK{
-		AccessToken:  t.AccessToken,
-		RefreshToken: t.RefreshToken,
-		Expires:      t.ExpiresAt.UnixMilli(),
-		ID:           t.ClientID,
-		Success:      true,
-		Errors:       []string{},
-	})
-}
-
-// stringMember returns the string member whose name matches lower
-// case-insensitively, or "" when there is none or it is not a string.
-func stringMember(obj map[string]json.RawMessage, lower string) string {
-	for name, raw := range obj {
-		if strings.ToLower(name) != lower {
-			continue
-		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-	}
-	return ""
+	h.upstreamToken(w, r)
 }

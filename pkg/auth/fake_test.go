@@ -1,0 +1,162 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/token"
+)
+
+// fakeStore is an in-memory Store with the same conditional semantics as
+// the DynamoDB adapter.
+type fakeStore struct {
+	mu       sync.Mutex
+	creds    map[apikey.Digest]*Credential
+	states   map[string]KeyState
+	refresh  map[[sha256.Size]byte]*RefreshRecord
+	families map[string]time.Time // revoked family -> until
+	lastUsed map[string]time.Time
+	reads    int // KeyStates calls
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{
+		creds:    map[apikey.Digest]*Credential{},
+		states:   map[string]KeyState{},
+		refresh:  map[[sha256.Size]byte]*RefreshRecord{},
+		families: map[string]time.Time{},
+		lastUsed: map[string]time.Time{},
+	}
+}
+
+func (f *fakeStore) LookupCredentials(_ context.Context, a, b apikey.Digest) (*Credential, *Credential, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.creds[a], f.creds[b], nil
+}
+
+func (f *fakeStore) keyUsable(id string) bool {
+	st, ok := f.states[id]
+	return ok && !st.Revoked
+}
+
+func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.keyUsable(r.SecretKeyID) || !f.keyUsable(r.PublicKeyID) {
+		return apikey.ErrNotFound
+	}
+	f.put(r)
+	return nil
+}
+
+func (f *fakeStore) put(r RefreshRecord) {
+	f.refresh[r.Digest] = &r
+	f.lastUsed[r.SecretKeyID], f.lastUsed[r.PublicKeyID] = r.IssuedAt, r.IssuedAt
+}
+
+func (f *fakeStore) KeyStates(_ context.Context, ids ...string) (map[string]KeyState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	out := map[string]KeyState{}
+	for _, id := range ids {
+		if st, ok := f.states[id]; ok {
+			out[id] = st
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*RefreshRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.refresh[d]; ok {
+		c := *r
+		return &c, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, revoked := f.families[next.FamilyID]; revoked || !f.keyUsable(next.SecretKeyID) || !f.keyUsable(next.PublicKeyID) {
+		return ErrInvalidGrant
+	}
+	r, ok := f.refresh[old]
+	if !ok || r.RotatedAt != nil || r.RevokedAt != nil {
+		return ErrRefreshConflict
+	}
+	at := next.IssuedAt
+	r.RotatedAt = &at
+	f.put(next)
+	return nil
+}
+
+func (f *fakeStore) RevokeFamily(_ context.Context, r RefreshRecord, at, until time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if rec, ok := f.refresh[r.Digest]; ok && rec.RevokedAt == nil {
+		rec.RevokedAt = &at
+	}
+	f.families[r.FamilyID] = until
+	return nil
+}
+
+// fixture is a service over a fake store holding one merchant's key pair.
+type fixture struct {
+	svc               *Service
+	store             *fakeStore
+	now               time.Time
+	appKey, appSecret string
+	pubID, secID, mid string
+	secretScopes      []string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: newFakeStore(), now: time.Date(2024, 11, 16, 12, 0, 0, 0, time.UTC),
+		pubID: "key_pub", secID: "key_sec", mid: "mid_1", secretScopes: []string{"api-keys:read", "api-keys:write", "charges:read"}}
+	clock := func() time.Time { return f.now }
+	f.svc = &Service{
+		Store:  f.store,
+		Issuer: &token.Issuer{Signer: memSigner{key}, Issuer: "https://iss", Audience: "https://aud", Now: clock},
+		Stage:  apikey.Sandbox,
+		Now:    clock,
+	}
+	f.appKey = mustValue(t, apikey.Public)
+	f.appSecret = mustValue(t, apikey.Secret)
+	f.store.creds[apikey.DigestOf(f.appKey)] = &Credential{Digest: apikey.DigestOf(f.appKey), KeyID: f.pubID, MID: f.mid, Type: apikey.Public}
+	f.store.creds[apikey.DigestOf(f.appSecret)] = &Credential{Digest: apikey.DigestOf(f.appSecret), KeyID: f.secID, MID: f.mid, Type: apikey.Secret, Scopes: f.secretScopes}
+	f.store.states[f.pubID], f.store.states[f.secID] = KeyState{}, KeyState{}
+	return f
+}
+
+func mustValue(t *testing.T, typ apikey.Type) string {
+	t.Helper()
+	v, err := apikey.NewValue(typ, apikey.Sandbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// memSigner is a Signer with an in-memory P-256 key.
+type memSigner struct{ key *ecdsa.PrivateKey }
+
+func (m memSigner) KeyID() string { return "kid-1" }
+func (m memSigner) SignDigest(_ context.Context, d []byte) ([]byte, error) {
+	return ecdsa.SignASN1(rand.Reader, m.key, d)
+}

@@ -1,0 +1,202 @@
+package dynamostore
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/auth"
+)
+
+var _ auth.RefreshStore = (*Store)(nil)
+
+func refreshPK(d []byte) string          { return "REFRESH#" + hexOf(d) }
+func familyPK(id string) string          { return "FAMILY#" + id }
+func boolAV(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
+
+// RecordExchange stores the refresh token of a new family and sets
+// last_used on both keys in one transaction. A key deleted meanwhile fails
+// the write with apikey.ErrNotFound, so a revoked key never gets a refresh
+// token.
+func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
+	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			st.putRefresh(r),
+			st.touch(r.SecretKeyID, r.IssuedAt),
+			st.touch(r.PublicKeyID, r.IssuedAt),
+		},
+	})
+	if failed := conditionFailures(err); failed != nil && (failed[1] || failed[2]) {
+		return apikey.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("record exchange: %w", err)
+	}
+	return nil
+}
+
+// RotateRefresh marks the old token rotated (it stays as a tombstone until
+// its TTL), stores its successor and sets last_used on both keys, in one
+// transaction that also checks the family is not revoked. Of concurrent
+// rotations of one token at most one commits.
+func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
+	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName:           &st.Table,
+				Key:                 itemKey(refreshPK(old[:]), skRefresh),
+				UpdateExpression:    aws.String("SET rotated_at = :now"),
+				ConditionExpression: aws.String("attribute_exists(" + AttrPK + ") AND attribute_not_exists(rotated_at) AND attribute_not_exists(revoked_at)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":now": ts(next.IssuedAt),
+				},
+			}},
+			st.putRefresh(next),
+			{ConditionCheck: &types.ConditionCheck{
+				TableName:           &st.Table,
+				Key:                 itemKey(familyPK(next.FamilyID), skRevoked),
+				ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
+			}},
+			st.touch(next.SecretKeyID, next.IssuedAt),
+			st.touch(next.PublicKeyID, next.IssuedAt),
+		},
+	})
+	codes := cancellationCodes(err)
+	switch {
+	case codes == nil && err != nil:
+		return fmt.Errorf("rotate refresh token: %w", err)
+	case codes == nil:
+		return nil
+	case codes[2] == "ConditionalCheckFailed" || codes[3] == "ConditionalCheckFailed" || codes[4] == "ConditionalCheckFailed":
+		return auth.ErrInvalidGrant // the family was revoked, or a key is gone
+	case codes[0] == "ConditionalCheckFailed" || codes[0] == "TransactionConflict":
+		// Rotated or revoked by someone else, or being rotated right now:
+		// either way the token was presented twice.
+		return auth.ErrRefreshConflict
+	}
+	return fmt.Errorf("rotate refresh token: %w", err)
+}
+
+// LookupRefresh reads a refresh token's record (strongly consistent).
+func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*auth.RefreshRecord, error) {
+	out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &st.Table,
+		Key:            itemKey(refreshPK(digest[:]), skRefresh),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lookup refresh token: %w", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	it := out.Item
+	r := &auth.RefreshRecord{
+		Digest:      digest,
+		FamilyID:    getS(it, "family"),
+		SecretKeyID: getS(it, "secret_key_id"),
+		PublicKeyID: getS(it, "public_key_id"),
+		MID:         getS(it, "mid"),
+		Scope:       getS(it, "scope"),
+		ValidUntil:  getTime(it, "valid_until"),
+		RotatedAt:   getTime(it, "rotated_at"),
+		RevokedAt:   getTime(it, "revoked_at"),
+	}
+	for name, dst := range map[string]*time.Time{"auth_time": &r.AuthTime, "issued_at": &r.IssuedAt, "expires_at": &r.ExpiresAt} {
+		if t := getTime(it, name); t != nil {
+			*dst = *t
+		}
+	}
+	if r.AuthTime.IsZero() {
+		r.AuthTime = r.IssuedAt // a record written before auth_time was kept
+	}
+	return r, nil
+}
+
+// RevokeFamily marks the token revoked and writes the family's revocation
+// marker (FAMILY#<id> / REVOKED, expiring at until), in one transaction.
+// Every rotation checks the marker, so no token of the family rotates again.
+func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, until time.Time) error {
+	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName: &st.Table,
+				Key:       itemKey(refreshPK(r.Digest[:]), skRefresh),
+				// The record may have expired meanwhile: keep what is there,
+				// and give a recreated stub a TTL.
+				UpdateExpression:         aws.String("SET revoked_at = if_not_exists(revoked_at, :at), #ttl = if_not_exists(#ttl, :until)"),
+				ExpressionAttributeNames: map[string]string{"#ttl": AttrTTL},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":at": ts(at), ":until": n(until.Unix()),
+				},
+			}},
+			{Put: &types.Put{TableName: &st.Table, Item: map[string]types.AttributeValue{
+				AttrPK:       s(familyPK(r.FamilyID)),
+				AttrSK:       s(skRevoked),
+				"revoked_at": ts(at),
+				AttrTTL:      n(until.Unix()),
+			}}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("revoke refresh family: %w", err)
+	}
+	return nil
+}
+
+// putRefresh is the conditional put of a new refresh token's record.
+func (st *Store) putRefresh(r auth.RefreshRecord) types.TransactWriteItem {
+	item := map[string]types.AttributeValue{
+		AttrPK:          s(refreshPK(r.Digest[:])),
+		AttrSK:          s(skRefresh),
+		"family":        s(r.FamilyID),
+		"secret_key_id": s(r.SecretKeyID),
+		"public_key_id": s(r.PublicKeyID),
+		"mid":           s(r.MID),
+		"scope":         s(r.Scope),
+		"auth_time":     ts(r.AuthTime),
+		"issued_at":     ts(r.IssuedAt),
+		"expires_at":    ts(r.ExpiresAt),
+		AttrTTL:         n(r.ExpiresAt.Unix()),
+	}
+	putTime(item, "valid_until", r.ValidUntil)
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:           &st.Table,
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
+	}}
+}
+
+// touch sets last_used on a key record that exists and is not revoked.
+func (st *Store) touch(id string, at time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:           &st.Table,
+		Key:                 itemKey(keyPK(id), skMeta),
+		UpdateExpression:    aws.String("SET last_used = :now"),
+		ConditionExpression: aws.String("attribute_exists(" + AttrPK + ") AND revoked = :false"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": ts(at), ":false": boolAV(false),
+		},
+	}}
+}
+
+// cancellationCodes returns, for a cancelled transaction, each item's
+// cancellation code ("None", "ConditionalCheckFailed", "TransactionConflict"
+// ...); nil when err is not a cancelled transaction.
+func cancellationCodes(err error) map[int]string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	out := map[int]string{}
+	for i, r := range tce.CancellationReasons {
+		out[i] = aws.ToString(r.Code)
+	}
+	return out
+}
