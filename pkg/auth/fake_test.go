@@ -24,6 +24,7 @@ type fakeStore struct {
 	families map[string]time.Time // revoked family -> until
 	lastUsed map[string]time.Time
 	reads    int // KeyStates calls
+	lookups  int // LookupCredentials calls
 }
 
 func newFakeStore() *fakeStore {
@@ -39,6 +40,7 @@ func newFakeStore() *fakeStore {
 func (f *fakeStore) LookupCredentials(_ context.Context, a, b apikey.Digest) (*Credential, *Credential, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lookups++
 	return f.creds[a], f.creds[b], nil
 }
 

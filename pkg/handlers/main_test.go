@@ -145,7 +145,7 @@ func tokenFor(t testing.TB, m merchant) string {
 }
 
 // exchange posts the merchant's pair in upstream's JSON shape; it must succeed.
-func exchange(t *testing.T, m merchant) response {
+func exchange(t testing.TB, m merchant) response {
 	t.Helper()
 	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
 	if r.Status != 200 {
