@@ -11,20 +11,13 @@ import (
 	"github.com/flexfactor/credplane/pkg/httpapi"
 )
 
-// rolledBody is the 200 body of a roll: the key with its new value, shown
-// once, and when the old value stops working.
+// rolledBody is the 200 body of a roll: the creation body with the new
+// value (shown once), plus when it was rolled and when the old value stops
+// working.
 type rolledBody struct {
-	ID                 string   `json:"id"`
-	Type               string   `json:"type"`
-	Value              string   `json:"value"`
-	MID                string   `json:"mid"`
-	Name               string   `json:"name"`
-	Scopes             []string `json:"scopes"`
-	CreatedAt          string   `json:"created_at"`
-	ExpiresAt          *string  `json:"expires_at,omitempty"`
-	RolledAt           string   `json:"rolled_at"`
-	PreviousValidUntil string   `json:"previous_valid_until"`
-	Errors             []string `json:"errors"`
+	createdBody
+	RolledAt           string `json:"rolled_at"`
+	PreviousValidUntil string `json:"previous_valid_until"`
 }
 
 const memberGrace = "grace_seconds"
@@ -49,17 +42,9 @@ func (h *Handler) roll(w http.ResponseWriter, r *http.Request) {
 	h.Log.InfoContext(r.Context(), "api key rolled", "key_id", k.ID, "mid", k.MID, "grace_seconds", int(grace/time.Second))
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.JSON(w, http.StatusOK, rolledBody{
-		ID:                 k.ID,
-		Type:               string(k.Type),
-		Value:              rolled.Value,
-		MID:                k.MID,
-		Name:               k.Name,
-		Scopes:             k.Scopes,
-		CreatedAt:          k.CreatedAt.UTC().Format(time.RFC3339),
-		ExpiresAt:          timestamp(k.ExpiresAt),
+		createdBody:        createdBodyOf(apikey.Created{Key: k, Value: rolled.Value}),
 		RolledAt:           *timestamp(k.RolledAt),
 		PreviousValidUntil: *timestamp(k.PreviousValidUntil),
-		Errors:             []string{},
 	})
 }
 
