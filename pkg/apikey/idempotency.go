@@ -105,7 +105,7 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	claim := IdempotencyClaim{
 		MID:         c.MID,
 		Key:         idemKey,
-		Fingerprint: in.fingerprint(),
+		Fingerprint: in.Fingerprint(),
 		Token:       rand.Text(),
 		At:          now,
 		LockedUntil: now.Add(IdempotencyLock),
@@ -163,10 +163,10 @@ func (s *Service) replay(ctx context.Context, c Caller, id string) (Created, err
 	return Created{Key: sk.Key, Value: string(plain)}, nil
 }
 
-// fingerprint hashes the validated request in a canonical form, so that
+// Fingerprint hashes the validated request in a canonical form, so that
 // member order, white space and duplicate scopes do not make two requests
 // differ, while an omitted scopes list differs from an explicit one.
-func (in CreateInput) fingerprint() Fingerprint {
+func (in CreateInput) Fingerprint() Fingerprint {
 	var exp *string
 	if in.ExpiresAt != nil {
 		v := in.ExpiresAt.UTC().Format(time.RFC3339)
