@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 )
@@ -135,21 +134,4 @@ func TestLifecycleDeleteWarnsWhenTheLastKeyManagerGoes(t *testing.T) {
 	if r.Status != 200 || r.Raw != want {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
-}
-
-func TestLifecycleDelete403WithoutWriteScope(t *testing.T) {
-	m := newMerchant(t)
-	tok := tokenFor(t, m)
-	reader := mustCreateKey(t, app(), tok, `{"mid":"`+m.MID+`","name":"reader","type":"secret","scopes":["api-keys:read"]}`)
-	readOnly := tokenWith(t, m.AppKey, str(reader, "value"))
-	for _, rt := range []struct{ method, path string }{
-		{"DELETE", "/v1/api-keys/" + m.PublicKeyID}, {"POST", "/v1/api-keys/" + m.PublicKeyID + "/roll"},
-	} {
-		r := do(t, app(), rt.method, rt.path, bearer(readOnly), "")
-		if r.Status != 403 || r.Raw != `{"errors":["Insufficient scope for this operation."]}`+"\n" ||
-			!regexp.MustCompile(`scope="api-keys:write"`).MatchString(r.Header.Get("WWW-Authenticate")) {
-			t.Fatalf("%s %s: %d %s", rt.method, rt.path, r.Status, r.Raw)
-		}
-	}
-	assertPair(t, app(), m.AppKey, m.AppSecret, true)
 }

@@ -81,20 +81,30 @@ func TestLifecycleGet404ForeignAndMissingAlike(t *testing.T) {
 	}
 }
 
-func TestLifecycleGetAndList403WithoutReadScope(t *testing.T) {
+func TestLifecycle403WithoutTheRouteScope(t *testing.T) {
 	m := newMerchant(t)
 	tok := tokenFor(t, m)
 	w := mustCreateKey(t, app(), tok, `{"mid":"`+m.MID+`","name":"writer","type":"secret","scopes":["api-keys:write"]}`)
+	rd := mustCreateKey(t, app(), tok, `{"mid":"`+m.MID+`","name":"reader","type":"secret","scopes":["api-keys:read"]}`)
 	writeOnly := tokenWith(t, m.AppKey, str(w, "value"))
-	for _, path := range []string{"/v1/api-keys/" + m.SecretKeyID, "/v1/api-keys?mid=" + m.MID, "/v1/api-keys/" + m.MID} {
-		r := do(t, app(), "GET", path, bearer(writeOnly), "")
+	readOnly := tokenWith(t, m.AppKey, str(rd, "value"))
+	tests := []struct{ tok, method, path, need string }{
+		{writeOnly, "GET", "/v1/api-keys/" + m.SecretKeyID, "api-keys:read"},
+		{writeOnly, "GET", "/v1/api-keys?mid=" + m.MID, "api-keys:read"},
+		{writeOnly, "GET", "/v1/api-keys/" + m.MID, "api-keys:read"},
+		{readOnly, "DELETE", "/v1/api-keys/" + m.PublicKeyID, "api-keys:write"},
+		{readOnly, "POST", "/v1/api-keys/" + m.PublicKeyID + "/roll", "api-keys:write"},
+	}
+	for _, tt := range tests {
+		r := do(t, app(), tt.method, tt.path, bearer(tt.tok), "")
 		if r.Status != 403 || r.Raw != `{"errors":["Insufficient scope for this operation."]}`+"\n" {
-			t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
+			t.Fatalf("%s %s: %d %s", tt.method, tt.path, r.Status, r.Raw)
 		}
-		if got := r.Header.Get("WWW-Authenticate"); got != `Bearer error="insufficient_scope", scope="api-keys:read"` {
-			t.Fatalf("WWW-Authenticate %q", got)
+		if got := r.Header.Get("WWW-Authenticate"); got != `Bearer error="insufficient_scope", scope="`+tt.need+`"` {
+			t.Fatalf("%s %s: WWW-Authenticate %q", tt.method, tt.path, got)
 		}
 	}
+	assertPair(t, app(), m.AppKey, m.AppSecret, true) // nothing was deleted or rolled
 }
 
 func TestLifecycle401And405(t *testing.T) {
