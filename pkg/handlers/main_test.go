@@ -66,7 +66,7 @@ type merchant struct {
 }
 
 // newMerchant onboards a fresh merchant through the onboard function's path.
-func newMerchant(t *testing.T) merchant {
+func newMerchant(t testing.TB) merchant {
 	t.Helper()
 	mid := "mid_" + strings.ToLower(rand.Text()[:12])
 	res, err := deps(nil).Onboard()(context.Background(), handlers.OnboardEvent{MID: mid, Name: "Test merchant"})
@@ -85,7 +85,7 @@ type response struct {
 }
 
 // do sends a request through h and decodes the JSON answer.
-func do(t *testing.T, h http.Handler, method, path string, header map[string]string, body string) response {
+func do(t testing.TB, h http.Handler, method, path string, header map[string]string, body string) response {
 	t.Helper()
 	return decode(t, method, path, serve(h, method, path, header, body))
 }
@@ -102,7 +102,7 @@ func serve(h http.Handler, method, path string, header map[string]string, body s
 }
 
 // decode checks what every answer must have and decodes its JSON body.
-func decode(t *testing.T, method, path string, rec *httptest.ResponseRecorder) response {
+func decode(t testing.TB, method, path string, rec *httptest.ResponseRecorder) response {
 	t.Helper()
 	raw, _ := io.ReadAll(rec.Body)
 	r := response{Status: rec.Code, Header: rec.Header(), Raw: string(raw)}
@@ -124,7 +124,7 @@ func decode(t *testing.T, method, path string, rec *httptest.ResponseRecorder) r
 var jsonCT = map[string]string{"Content-Type": "application/json"}
 
 // tokenFor exchanges the merchant's pair for an access token.
-func tokenFor(t *testing.T, m merchant) string {
+func tokenFor(t testing.TB, m merchant) string {
 	t.Helper()
 	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
 	if r.Status != 200 {
