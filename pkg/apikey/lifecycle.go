@@ -278,7 +278,10 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	}
 	k := sk.Key
 	at := now.Truncate(time.Second)
-	until := now.Add(grace).Truncate(time.Second)
+	until := at // stored times have whole seconds: round a grace up, never cut it
+	if grace > 0 {
+		until = now.Add(grace + time.Second - 1).Truncate(time.Second)
+	}
 	k.RolledAt, k.PreviousValidUntil = &at, &until
 	for attempt := 0; ; attempt++ {
 		m, err := s.mint(ctx, k, now)

@@ -299,6 +299,17 @@ func TestRollWithGraceKeepsTheOldValueAndARollEndsAnEarlierGrace(t *testing.T) {
 	}
 }
 
+func TestRollGraceIsRoundedUpToWholeSeconds(t *testing.T) {
+	svc, _, _ := newService()
+	clk := clock(svc)
+	k := mustCreate(t, svc, Public)
+	*clk = now.Add(1500 * time.Millisecond)
+	r, err := svc.Roll(ctx, owner, k.Key.ID, time.Second)
+	if want := now.Add(3 * time.Second); err != nil || !r.Key.PreviousValidUntil.Equal(want) || !r.Key.RolledAt.Equal(now.Add(time.Second)) {
+		t.Fatalf("1 s grace at +1.5 s: until %v, rolled %v; want %v (%v)", r.Key.PreviousValidUntil, r.Key.RolledAt, want, err)
+	}
+}
+
 func TestRollRefuses(t *testing.T) {
 	svc, st, _ := newService()
 	clk := clock(svc)
