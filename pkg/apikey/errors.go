@@ -13,6 +13,25 @@ var (
 	ErrForeignMerchant = errors.New("merchant does not match the caller")
 	// ErrDuplicateDigest: a value's digest already exists (storage uniqueness).
 	ErrDuplicateDigest = errors.New("duplicate key digest")
+	// ErrConflict: the key record changed between its read and the write
+	// that depended on it (a concurrent roll or delete).
+	ErrConflict = errors.New("api key changed concurrently")
+	// ErrRevoked: the operation needs a key that has not been deleted.
+	ErrRevoked = errors.New("api key is revoked")
+	// ErrExpired: the operation needs a key that has not expired.
+	ErrExpired = errors.New("api key has expired")
+	// ErrInvalidCursor: a list cursor that was altered, forged, or minted
+	// for another merchant or filter.
+	ErrInvalidCursor = errors.New("invalid list cursor")
+	// ErrIdempotencyInFlight: another request holding the same
+	// idempotency key has not finished.
+	ErrIdempotencyInFlight = errors.New("idempotent request in flight")
+	// ErrIdempotencyMismatch: the idempotency key was first used with a
+	// different request.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with another request")
+	// ErrReplayUnavailable: the key created under the idempotency key has
+	// been rolled since, so its first response no longer exists.
+	ErrReplayUnavailable = errors.New("idempotent response can no longer be replayed")
 )
 
 // ValidationError lists every problem found in a request, in field order,

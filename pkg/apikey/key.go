@@ -86,6 +86,10 @@ type Key struct {
 	LastUsed  *time.Time
 	RevokedAt *time.Time
 	LastFour  string
+	// RolledAt is when the value was last replaced; PreviousValidUntil is
+	// when the value it replaced stopped (or stops) working.
+	RolledAt           *time.Time
+	PreviousValidUntil *time.Time
 }
 
 // StatusAt is the key's status at the given time.

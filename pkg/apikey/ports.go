@@ -34,10 +34,15 @@ type NewKey struct {
 	Digest          Digest
 	Sealed          Sealed
 	SealedExpiresAt *time.Time
+	// Claim, when set, is the idempotency claim the same transaction
+	// completes; a claim lost meanwhile fails it with ErrIdempotencyInFlight.
+	Claim *IdempotencyClaim
 }
 
 // Store persists keys. CreateKey is all-or-nothing and returns
 // ErrDuplicateDigest when the digest already exists.
 type Store interface {
 	CreateKey(ctx context.Context, k NewKey) error
+	LifecycleStore
+	IdempotencyStore
 }

@@ -33,6 +33,8 @@ type Service struct {
 	Store  Store
 	Sealer Sealer
 	Stage  Stage
+	// CursorKey authenticates list cursors (at least MinCursorKeyLen bytes).
+	CursorKey []byte
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -52,55 +54,85 @@ func NewID(t time.Time) string {
 // Create issues a key for the caller's merchant. The caller may only grant
 // scopes it holds itself.
 func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (Created, error) {
+	k, err := prepare(c, in)
+	if err != nil {
+		return Created{}, err
+	}
+	return s.issue(ctx, k, nil)
+}
+
+// prepare checks that the caller may create the key and returns its record.
+func prepare(c Caller, in CreateInput) (Key, error) {
 	if in.MID != c.MID {
-		return Created{}, ErrForeignMerchant
+		return Key{}, ErrForeignMerchant
 	}
 	scopes := in.Scopes
 	if scopes == nil {
 		scopes = DefaultScopes(in.Type, c.Scopes)
 	}
 	if missing := scope.Missing(c.Scopes, scopes); len(missing) > 0 {
-		return Created{}, &EscalationError{Scopes: missing}
+		return Key{}, &EscalationError{Scopes: missing}
 	}
-	return s.issue(ctx, Key{
+	return Key{
 		MID:       in.MID,
 		Name:      in.Name,
 		Type:      in.Type,
 		Scopes:    scopes,
 		ExpiresAt: in.ExpiresAt,
-	})
+	}, nil
 }
 
-// issue gives k an id and a value and stores it; a digest collision (never
-// seen in practice with 178 random bits) is retried with a new value.
-func (s *Service) issue(ctx context.Context, k Key) (Created, error) {
+// issue gives k an id and a value and stores it, completing claim in the
+// same write when set; a digest collision (never seen in practice with 178
+// random bits) is retried with a new value.
+func (s *Service) issue(ctx context.Context, k Key, claim *IdempotencyClaim) (Created, error) {
 	now := s.now()
 	k.CreatedAt = now.Truncate(time.Second)
 	k.ID = NewID(now)
 	for attempt := 0; ; attempt++ {
-		value, err := NewValue(k.Type, s.Stage)
+		m, err := s.mint(ctx, k, now)
 		if err != nil {
-			return Created{}, fmt.Errorf("generate value: %w", err)
+			return Created{}, err
 		}
-		k.LastFour = LastFour(value)
-		sealed, err := s.Sealer.Seal(ctx, []byte(value), EncryptionContext(k.MID, k.ID))
-		if err != nil {
-			return Created{}, fmt.Errorf("seal value: %w", err)
-		}
-		nk := NewKey{Key: k, Digest: DigestOf(value), Sealed: sealed}
-		if k.Type == Secret {
-			exp := now.Add(SecretReplayWindow)
-			nk.SealedExpiresAt = &exp
-		}
-		err = s.Store.CreateKey(ctx, nk)
+		k.LastFour = LastFour(m.value)
+		err = s.Store.CreateKey(ctx, NewKey{Key: k, Digest: m.digest, Sealed: m.sealed, SealedExpiresAt: m.sealedExpiresAt, Claim: claim})
 		if errors.Is(err, ErrDuplicateDigest) && attempt < 2 {
 			continue
 		}
 		if err != nil {
 			return Created{}, fmt.Errorf("store key: %w", err)
 		}
-		return Created{Key: k, Value: value}, nil
+		return Created{Key: k, Value: m.value}, nil
 	}
+}
+
+// minted is a fresh value for a key, its digest, and the value sealed under
+// the key's encryption context.
+type minted struct {
+	value           string
+	digest          Digest
+	sealed          Sealed
+	sealedExpiresAt *time.Time
+}
+
+// mint generates and seals a new value for k (whose ID and MID are set). A
+// secret's sealed value expires after SecretReplayWindow: it only serves the
+// replay of an idempotent request.
+func (s *Service) mint(ctx context.Context, k Key, now time.Time) (minted, error) {
+	value, err := NewValue(k.Type, s.Stage)
+	if err != nil {
+		return minted{}, fmt.Errorf("generate value: %w", err)
+	}
+	sealed, err := s.Sealer.Seal(ctx, []byte(value), EncryptionContext(k.MID, k.ID))
+	if err != nil {
+		return minted{}, fmt.Errorf("seal value: %w", err)
+	}
+	m := minted{value: value, digest: DigestOf(value), sealed: sealed}
+	if k.Type == Secret {
+		exp := now.Add(SecretReplayWindow)
+		m.sealedExpiresAt = &exp
+	}
+	return m, nil
 }
 
 // Onboard issues a merchant's first key pair: a secret key holding every
@@ -116,11 +148,11 @@ func (s *Service) Onboard(ctx context.Context, mid, name string) (public, secret
 	if !validName(name) {
 		return Created{}, Created{}, &ValidationError{Problems: []string{MsgInvalidName}}
 	}
-	public, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Public, Scopes: []string{}})
+	public, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Public, Scopes: []string{}}, nil)
 	if err != nil {
 		return Created{}, Created{}, err
 	}
-	secret, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Secret, Scopes: scope.All()})
+	secret, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Secret, Scopes: scope.All()}, nil)
 	if err != nil {
 		return Created{}, Created{}, err
 	}

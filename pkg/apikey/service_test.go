@@ -10,36 +10,25 @@ import (
 	"github.com/flexfactor/credplane/pkg/scope"
 )
 
-// fakeStore records created keys and can simulate digest collisions.
-type fakeStore struct {
-	created    []NewKey
-	collisions int
-}
-
-func (f *fakeStore) CreateKey(_ context.Context, k NewKey) error {
-	if f.collisions > 0 {
-		f.collisions--
-		return ErrDuplicateDigest
-	}
-	f.created = append(f.created, k)
-	return nil
-}
-
-// fakeSealer "encrypts" by keeping the plaintext next to its context.
+// fakeSealer "encrypts" by keeping the plaintext next to its context, and
+// refuses to open with another context, as KMS does.
 type fakeSealer struct{ contexts []map[string]string }
 
 func (f *fakeSealer) Seal(_ context.Context, p []byte, ec map[string]string) (Sealed, error) {
 	f.contexts = append(f.contexts, ec)
-	return Sealed{Ciphertext: slices.Clone(p)}, nil
+	return Sealed{EncryptedKey: []byte(ec["mid"] + "|" + ec["key_id"]), Ciphertext: slices.Clone(p)}, nil
 }
 
-func (f *fakeSealer) Open(_ context.Context, s Sealed, _ map[string]string) ([]byte, error) {
+func (f *fakeSealer) Open(_ context.Context, s Sealed, ec map[string]string) ([]byte, error) {
+	if string(s.EncryptedKey) != ec["mid"]+"|"+ec["key_id"] {
+		return nil, errors.New("fake kms: encryption context mismatch")
+	}
 	return s.Ciphertext, nil
 }
 
 func newService() (*Service, *fakeStore, *fakeSealer) {
-	st, se := &fakeStore{}, &fakeSealer{}
-	return &Service{Store: st, Sealer: se, Stage: Sandbox, Now: func() time.Time { return now }}, st, se
+	st, se := newFakeStore(), &fakeSealer{}
+	return &Service{Store: st, Sealer: se, Stage: Sandbox, CursorKey: testCursorKey, Now: func() time.Time { return now }}, st, se
 }
 
 var owner = Caller{MID: "mid_123456", KeyID: "key_caller", Scopes: []string{"customers:read", "charges:read", "api-keys:write", scope.Tokenize}}

@@ -24,12 +24,26 @@ type Handler struct {
 // template must route exactly these to the function.
 var Routes = []string{
 	"POST /v1/api-keys",
+	"GET /v1/api-keys",
+	"GET /v1/api-keys/{id}",
+	"DELETE /v1/api-keys/{id}",
+	"POST /v1/api-keys/{id}/roll",
 }
 
-// Register adds the routes to mux.
+// Register adds the routes to mux. Reading keys needs api-keys:read;
+// creating, deleting and rolling them need api-keys:write. Other methods on
+// these paths answer 405 in JSON.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("POST /v1/api-keys", h.Bearer.Require(scope.APIKeysWrite, http.HandlerFunc(h.create)))
-	mux.HandleFunc("/v1/api-keys", methodNotAllowed)
+	read := func(f http.HandlerFunc) http.Handler { return h.Bearer.Require(scope.APIKeysRead, f) }
+	write := func(f http.HandlerFunc) http.Handler { return h.Bearer.Require(scope.APIKeysWrite, f) }
+	mux.Handle("POST /v1/api-keys", write(h.create))
+	mux.Handle("GET /v1/api-keys", read(func(w http.ResponseWriter, r *http.Request) { h.list(w, r, "") }))
+	mux.Handle("GET /v1/api-keys/{id}", read(h.getOrList))
+	mux.Handle("DELETE /v1/api-keys/{id}", write(h.delete))
+	mux.Handle("POST /v1/api-keys/{id}/roll", write(h.roll))
+	mux.HandleFunc("/v1/api-keys", methodNotAllowed("GET, POST"))
+	mux.HandleFunc("/v1/api-keys/{id}", methodNotAllowed("GET, DELETE"))
+	mux.HandleFunc("/v1/api-keys/{id}/roll", methodNotAllowed("POST"))
 }
 
 // New returns the complete handler of the api-keys function.
@@ -47,6 +61,10 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	httpapi.Errors(w, http.StatusMethodNotAllowed, httpapi.MsgMethod)
+// methodNotAllowed answers 405 with the methods the path allows.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", allow)
+		httpapi.Errors(w, http.StatusMethodNotAllowed, httpapi.MsgMethod)
+	}
 }

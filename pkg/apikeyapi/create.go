@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
@@ -49,7 +48,7 @@ func failCreate(w http.ResponseWriter, status int, msgs ...string) {
 }
 
 // createMembers are the members a create body may hold.
-var createMembers = []string{"mid", "name", "type", "scopes", "expires_at"}
+var createMembers = []string{"mid", "name", "type", "scopes", "expires_at", memberIdempotencyKey}
 
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	obj, err := httpapi.DecodeObject(w, r)
@@ -59,6 +58,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, problems := createRequest(obj)
+	idemKey, problem := idempotencyKey(r, obj)
+	if problem != "" {
+		problems = append(problems, problem)
+	}
 	in, err := req.Validate(h.now())
 	var ve *apikey.ValidationError
 	if errors.As(err, &ve) {
@@ -69,21 +72,33 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	p, _ := httpapi.PrincipalFrom(r.Context())
-	created, err := h.Keys.Create(r.Context(), apikey.Caller{MID: p.MID, KeyID: p.SecretKeyID, Scopes: p.Scopes}, in)
-	var esc *apikey.EscalationError
-	switch {
-	case errors.Is(err, apikey.ErrForeignMerchant):
-		httpapi.Errors(w, http.StatusForbidden, MsgForeignMerchant)
-		return
-	case errors.As(err, &esc):
-		httpapi.Errors(w, http.StatusForbidden, msgEscalation+strings.Join(esc.Scopes, ", ")+".")
-		return
-	case err != nil:
-		httpapi.Internal(w, r, h.Log, err)
+	c := caller(r)
+	var created apikey.Created
+	replayed := false
+	if idemKey != "" {
+		created, replayed, err = h.Keys.CreateIdempotent(r.Context(), c, in, idemKey)
+	} else {
+		created, err = h.Keys.Create(r.Context(), c, in)
+	}
+	if err != nil {
+		p, ok := problemOf(err)
+		switch {
+		case !ok:
+			httpapi.Internal(w, r, h.Log, err)
+		case p.Status == http.StatusForbidden:
+			httpapi.Errors(w, p.Status, p.Messages...)
+		default:
+			p.writeHeader(w)
+			failCreate(w, p.Status, p.Messages...)
+		}
 		return
 	}
-	h.Log.InfoContext(r.Context(), "api key created", "key_id", created.Key.ID, "mid", created.Key.MID, "type", created.Key.Type)
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		h.Log.InfoContext(r.Context(), "api key creation replayed", "key_id", created.Key.ID, "mid", created.Key.MID)
+	} else {
+		h.Log.InfoContext(r.Context(), "api key created", "key_id", created.Key.ID, "mid", created.Key.MID, "type", created.Key.Type)
+	}
 	w.Header().Set("Location", "/v1/api-keys/"+created.Key.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.JSON(w, http.StatusCreated, createdBodyOf(created))
@@ -91,7 +106,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 
 func createdBodyOf(c apikey.Created) createdBody {
 	k := c.Key
-	b := createdBody{
+	return createdBody{
 		ID:        k.ID,
 		Type:      string(k.Type),
 		Value:     c.Value,
@@ -99,21 +114,29 @@ func createdBodyOf(c apikey.Created) createdBody {
 		Name:      k.Name,
 		Scopes:    k.Scopes,
 		CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339),
+		ExpiresAt: timestamp(k.ExpiresAt),
 		Errors:    []string{},
 	}
-	if k.ExpiresAt != nil {
-		s := k.ExpiresAt.UTC().Format(time.RFC3339)
-		b.ExpiresAt = &s
-	}
-	return b
 }
 
 // createRequest turns the decoded members into a domain request; unknown
 // members are reported (in name order) alongside the validation problems.
 func createRequest(obj map[string]json.RawMessage) (apikey.CreateRequest, []string) {
+	problems := unknownFields(obj, createMembers...)
+	return apikey.CreateRequest{
+		MID:       member(obj, "mid"),
+		Name:      member(obj, "name"),
+		Type:      member(obj, "type"),
+		Scopes:    member(obj, "scopes"),
+		ExpiresAt: member(obj, "expires_at"),
+	}, problems
+}
+
+// unknownFields reports, in name order, the members obj holds beyond allowed.
+func unknownFields(obj map[string]json.RawMessage, allowed ...string) []string {
 	var unknown []string
 	for name := range obj {
-		if !slices.Contains(createMembers, name) {
+		if !slices.Contains(allowed, name) {
 			unknown = append(unknown, name)
 		}
 	}
@@ -122,13 +145,7 @@ func createRequest(obj map[string]json.RawMessage) (apikey.CreateRequest, []stri
 	for _, name := range unknown {
 		problems = append(problems, httpapi.UnknownField(name))
 	}
-	return apikey.CreateRequest{
-		MID:       member(obj, "mid"),
-		Name:      member(obj, "name"),
-		Type:      member(obj, "type"),
-		Scopes:    member(obj, "scopes"),
-		ExpiresAt: member(obj, "expires_at"),
-	}, problems
+	return problems
 }
 
 // member decodes one member to its dynamic JSON value; absent or null is nil.

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +29,8 @@ type Config struct {
 	DynamoDBEndpoint string
 	KMSEndpoint      string
 	LogLevel         string
+	// CursorSecret keys the MAC of list cursors (CURSOR_SECRET).
+	CursorSecret string
 }
 
 // Defaults of the token issuer per stage (upstream API hosts).
@@ -52,11 +55,15 @@ func fromLookup(get func(string) string) (Config, error) {
 		DynamoDBEndpoint: get("DYNAMODB_ENDPOINT"),
 		KMSEndpoint:      get("KMS_ENDPOINT"),
 		LogLevel:         get("LOG_LEVEL"),
+		CursorSecret:     get("CURSOR_SECRET"),
 	}
 	for _, id := range strings.Split(get("KMS_VERIFY_KEY_IDS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			c.VerifyKeyIDs = append(c.VerifyKeyIDs, id)
 		}
+	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < apikey.MinCursorKeyLen {
+		return Config{}, fmt.Errorf("config: CURSOR_SECRET must be at least %d bytes", apikey.MinCursorKeyLen)
 	}
 	if !c.Stage.Valid() {
 		return Config{}, fmt.Errorf("config: STAGE must be sandbox or production, not %q", c.Stage)
@@ -79,6 +86,20 @@ func fromLookup(get func(string) string) (Config, error) {
 // key first, then any kept for rotation.
 func (c Config) VerificationKeys() []string {
 	return append([]string{c.SigningKeyID}, c.VerifyKeyIDs...)
+}
+
+// CursorKey is the key that authenticates list cursors: CURSOR_SECRET when
+// set. Without it the key is derived from the stage and table name, which
+// are not secret: cursors then still detect any edit and stay bound to their
+// merchant (the list route checks the mid against the token as well), but a
+// client that knows those names could forge a cursor for its own listing,
+// which gains it nothing it could not get by paging. Deployments set it.
+func (c Config) CursorKey() []byte {
+	if c.CursorSecret != "" {
+		return []byte(c.CursorSecret)
+	}
+	sum := sha256.Sum256([]byte("credplane/cursor-key/" + string(c.Stage) + "/" + c.TableName))
+	return sum[:]
 }
 
 func orDefault(v, d string) string {

@@ -14,7 +14,8 @@ import (
 var _ apikey.Store = (*Store)(nil)
 
 // CreateKey writes the key record, its unique digest lookup and its sealed
-// value in one transaction: all three or none.
+// value in one transaction: all three or none. With an idempotency claim,
+// the same transaction marks the claim done, provided it is still held.
 func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 	k := nk.Key
 	record := map[string]types.AttributeValue{
@@ -36,28 +37,23 @@ func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 
 	lookup := digestItem(nk.Digest[:], k)
 
-	value := map[string]types.AttributeValue{
-		AttrPK:  s(keyPK(k.ID)),
-		AttrSK:  s(skValue),
-		"edk":   b(nk.Sealed.EncryptedKey),
-		"nonce": b(nk.Sealed.Nonce),
-		"ct":    b(nk.Sealed.Ciphertext),
-	}
-	if nk.SealedExpiresAt != nil {
-		value[AttrTTL] = n(nk.SealedExpiresAt.Unix())
-		putTime(value, "expires_at", nk.SealedExpiresAt)
-	}
+	value := sealedItem(k.ID, nk.Sealed, nk.SealedExpiresAt)
 
 	notExists := aws.String("attribute_not_exists(" + AttrPK + ")")
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &st.Table, Item: record, ConditionExpression: notExists}},
-			{Put: &types.Put{TableName: &st.Table, Item: lookup, ConditionExpression: notExists}},
-			{Put: &types.Put{TableName: &st.Table, Item: value, ConditionExpression: notExists}},
-		},
-	})
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &st.Table, Item: record, ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &st.Table, Item: lookup, ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &st.Table, Item: value, ConditionExpression: notExists}},
+	}
+	if nk.Claim != nil {
+		items = append(items, st.completeClaim(*nk.Claim, k.ID))
+	}
+	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := conditionFailures(err); failed != nil {
-		if failed[1] {
+		switch {
+		case failed[3]:
+			return apikey.ErrIdempotencyInFlight // the claim was taken over
+		case failed[1]:
 			return apikey.ErrDuplicateDigest
 		}
 		return fmt.Errorf("create key: condition failed: %w", err)

@@ -9,6 +9,7 @@
 //	REFRESH#<hex>  / REFRESH a refresh token's digest, with a TTL; a rotated or
 //	                         revoked one stays (a tombstone) until its TTL
 //	FAMILY#<id>    / REVOKED a revoked refresh family, with a TTL
+//	IDEM#<mid>#<hex> / IDEM  an idempotency key's claim on a create (hex: SHA-256 of the key), 24 h TTL
 package dynamostore
 
 import (
@@ -27,6 +28,9 @@ type Client interface {
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 // Attribute and index names shared with the table definition.

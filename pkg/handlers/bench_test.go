@@ -22,7 +22,7 @@ import (
 // calls that are its floor (DESIGN.md "Cost of a request"), and report the
 // median of handler/floor over the iterations.
 
-func serve(b *testing.B, h http.Handler, method, path string, header map[string]string, body string, want int) time.Duration {
+func timed(b *testing.B, h http.Handler, method, path string, header map[string]string, body string, want int) time.Duration {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -58,7 +58,7 @@ func BenchmarkCreateKeyVsFloor(b *testing.B) {
 	ctx := context.Background()
 	var handler, floor []time.Duration
 	for b.Loop() {
-		handler = append(handler, serve(b, h, "POST", "/v1/api-keys", bearer(tok), body, 201))
+		handler = append(handler, timed(b, h, "POST", "/v1/api-keys", bearer(tok), body, 201))
 		start := time.Now()
 		createFloor(b, ctx, m.MID)
 		floor = append(floor, time.Since(start))
@@ -101,7 +101,7 @@ func BenchmarkTokenVsFloor(b *testing.B) {
 	ctx := context.Background()
 	var handler, floor []time.Duration
 	for b.Loop() {
-		handler = append(handler, serve(b, h, "POST", "/v1/oauth2/token", jsonCT, body, 200))
+		handler = append(handler, timed(b, h, "POST", "/v1/oauth2/token", jsonCT, body, 200))
 		start := time.Now()
 		tokenFloor(b, ctx, pd[:], sd[:], m)
 		floor = append(floor, time.Since(start))

@@ -39,10 +39,11 @@ func (d Deps) store() *dynamostore.Store {
 // Keys returns the key service.
 func (d Deps) Keys() *apikey.Service {
 	return &apikey.Service{
-		Store:  d.store(),
-		Sealer: &awskms.Envelope{Client: d.Clients.KMS, KeyID: d.Config.DataKeyID},
-		Stage:  d.Config.Stage,
-		Now:    d.Now,
+		Store:     d.store(),
+		Sealer:    &awskms.Envelope{Client: d.Clients.KMS, KeyID: d.Config.DataKeyID},
+		Stage:     d.Config.Stage,
+		CursorKey: d.Config.CursorKey(),
+		Now:       d.Now,
 	}
 }
 

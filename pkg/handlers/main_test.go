@@ -112,14 +112,25 @@ type response struct {
 // do sends a request through h and decodes the JSON answer.
 func do(t testing.TB, h http.Handler, method, path string, header map[string]string, body string) response {
 	t.Helper()
+	return decode(t, method, path, serve(h, method, path, header, body))
+}
+
+// serve sends a request through h; unlike do, it may run on any goroutine.
+func serve(h http.Handler, method, path string, header map[string]string, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	remember(body, header["Authorization"], rec.Body.String())
+	return rec
+}
+
+// decode checks what every answer must have and decodes its JSON body.
+func decode(t testing.TB, method, path string, rec *httptest.ResponseRecorder) response {
+	t.Helper()
 	raw, _ := io.ReadAll(rec.Body)
-	remember(body, header["Authorization"], string(raw))
 	r := response{Status: rec.Code, Header: rec.Header(), Raw: string(raw)}
 	if err := json.Unmarshal(raw, &r.Body); err != nil {
 		t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)

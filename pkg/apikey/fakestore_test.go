@@ -1,0 +1,194 @@
+package apikey
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+)
+
+var testCursorKey = []byte(strings.Repeat("k", MinCursorKeyLen))
+
+// fakeStore keeps keys, digest lookups and idempotency records in memory
+// with the same all-or-nothing and conditional semantics as the table.
+type fakeStore struct {
+	mu      sync.Mutex
+	created []NewKey
+	// collisions makes that many CreateKey or RollKey calls fail as
+	// duplicate digests; conflicts makes that many writes fail as if the
+	// record changed meanwhile.
+	collisions, conflicts int
+	records               map[string]*StoredKey
+	digests               map[Digest]string // digest -> key id
+	claims                map[string]*IdempotencyRecord
+	claimExpiry           map[string]IdempotencyClaim
+	released              int
+	lists                 int
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{
+		records:     map[string]*StoredKey{},
+		digests:     map[Digest]string{},
+		claims:      map[string]*IdempotencyRecord{},
+		claimExpiry: map[string]IdempotencyClaim{},
+	}
+}
+
+func claimID(mid, key string) string { return mid + "\x00" + key }
+
+func (f *fakeStore) CreateKey(_ context.Context, k NewKey) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.collisions > 0 {
+		f.collisions--
+		return ErrDuplicateDigest
+	}
+	var rec *IdempotencyRecord
+	if k.Claim != nil {
+		rec = f.claims[claimID(k.Claim.MID, k.Claim.Key)]
+		if rec == nil || rec.Done || rec.Token != k.Claim.Token {
+			return ErrIdempotencyInFlight
+		}
+	}
+	if _, dup := f.digests[k.Digest]; dup {
+		return ErrDuplicateDigest
+	}
+	if rec != nil {
+		rec.Done, rec.KeyID = true, k.Key.ID
+	}
+	f.created = append(f.created, k)
+	sealed := k.Sealed
+	f.records[k.Key.ID] = &StoredKey{Key: k.Key, Digest: k.Digest, Sealed: &sealed}
+	f.digests[k.Digest] = k.Key.ID
+	return nil
+}
+
+func (f *fakeStore) GetKey(_ context.Context, id string) (StoredKey, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.records[id]
+	if !ok {
+		return StoredKey{}, ErrNotFound
+	}
+	out := *r
+	out.Key.Scopes = slices.Clone(r.Key.Scopes)
+	return out, nil
+}
+
+func (f *fakeStore) ListKeys(_ context.Context, q KeyQuery) ([]Key, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists++
+	var ids []string
+	for id, r := range f.records {
+		if r.Key.MID == q.MID && (q.IncludeRevoked || !r.Key.Revoked) && (q.After == "" || id < q.After) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	more := len(ids) > q.Limit
+	if more {
+		ids = ids[:q.Limit]
+	}
+	out := make([]Key, len(ids))
+	for i, id := range ids {
+		out[i] = f.records[id].Key
+	}
+	return out, more, nil
+}
+
+// changed reports (and consumes) an injected conflict, or a record that no
+// longer matches the digest read.
+func (f *fakeStore) changed(id string, d Digest) bool {
+	if f.conflicts > 0 {
+		f.conflicts--
+		return true
+	}
+	r, ok := f.records[id]
+	return !ok || r.Key.Revoked || r.Digest != d
+}
+
+func (f *fakeStore) RevokeKey(_ context.Context, rv Revocation) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.changed(rv.ID, rv.Digest) {
+		return ErrConflict
+	}
+	r := f.records[rv.ID]
+	at := rv.At
+	r.Key.Revoked, r.Key.RevokedAt = true, &at
+	delete(f.digests, rv.Digest)
+	if rv.PreviousDigest != nil {
+		delete(f.digests, *rv.PreviousDigest)
+	}
+	return nil
+}
+
+func (f *fakeStore) RollKey(_ context.Context, ro Rollover) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.collisions > 0 {
+		f.collisions--
+		return ErrDuplicateDigest
+	}
+	if f.changed(ro.Key.ID, ro.OldDigest) {
+		return ErrConflict
+	}
+	if _, dup := f.digests[ro.NewDigest]; dup {
+		return ErrDuplicateDigest
+	}
+	r := f.records[ro.Key.ID]
+	r.Key, r.Digest = ro.Key, ro.NewDigest
+	sealed := ro.Sealed
+	r.Sealed = &sealed
+	f.digests[ro.NewDigest] = ro.Key.ID
+	if ro.Ended != nil {
+		delete(f.digests, *ro.Ended)
+	}
+	r.PreviousDigest = nil
+	if ro.KeepOld {
+		old := ro.OldDigest
+		r.PreviousDigest = &old
+	} else {
+		delete(f.digests, ro.OldDigest)
+	}
+	return nil
+}
+
+func (f *fakeStore) ClaimIdempotencyKey(_ context.Context, c IdempotencyClaim) (*IdempotencyRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := claimID(c.MID, c.Key)
+	if r, ok := f.claims[id]; ok && c.At.Before(f.claimExpiry[id].ExpiresAt) {
+		out := *r
+		return &out, nil
+	}
+	f.claims[id] = &IdempotencyRecord{Fingerprint: c.Fingerprint, Token: c.Token, LockedUntil: c.LockedUntil}
+	f.claimExpiry[id] = c
+	return nil, nil
+}
+
+func (f *fakeStore) TakeOverIdempotencyKey(_ context.Context, c IdempotencyClaim, stale string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := claimID(c.MID, c.Key)
+	r, ok := f.claims[id]
+	if !ok || r.Done || r.Token != stale {
+		return ErrIdempotencyInFlight
+	}
+	r.Token, r.LockedUntil = c.Token, c.LockedUntil
+	return nil
+}
+
+func (f *fakeStore) ReleaseIdempotencyKey(_ context.Context, c IdempotencyClaim) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := claimID(c.MID, c.Key)
+	if r, ok := f.claims[id]; ok && !r.Done && r.Token == c.Token {
+		delete(f.claims, id)
+		f.released++
+	}
+	return nil
+}

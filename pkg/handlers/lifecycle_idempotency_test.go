@@ -1,0 +1,243 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/dynamostore"
+)
+
+// withIdempotencyKey returns bearer headers carrying an Idempotency-Key.
+func withIdempotencyKey(tok, key string) map[string]string {
+	h := bearer(tok)
+	h["Idempotency-Key"] = key
+	return h
+}
+
+func newIdempotencyKey() string { return "retry-" + rand.Text() }
+
+func TestLifecycleIdempotentCreateReplaysTheSameSecret(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	key := newIdempotencyKey()
+	body := `{"mid":"` + m.MID + `","name":"My API Key","type":"secret","scopes":["customers:read","charges:read"]}`
+	first := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	if first.Status != 201 || first.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("first: %d %s (Idempotent-Replayed %q)", first.Status, first.Raw, first.Header.Get("Idempotent-Replayed"))
+	}
+	// The same request again, members reordered and spaced differently.
+	same := `{ "type": "secret", "scopes": ["customers:read", "charges:read"], "name": "My API Key", "mid": "` + m.MID + `" }`
+	for range 2 {
+		r := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), same)
+		if r.Status != 201 || r.Raw != first.Raw {
+			t.Fatalf("replay: %d %s\nfirst:  %s", r.Status, r.Raw, first.Raw)
+		}
+		if r.Header.Get("Idempotent-Replayed") != "true" || r.Header.Get("Location") != "/v1/api-keys/"+str(first, "id") || r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("replay headers %v", r.Header)
+		}
+	}
+	assertKeyCount(t, m, 3)
+	assertPair(t, app(), m.AppKey, str(first, "value"), true) // the replayed secret is the real one
+
+	// Another merchant's use of the same key is its own.
+	other := newMerchant(t)
+	r := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tokenFor(t, other), key), strings.Replace(body, m.MID, other.MID, 1))
+	if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "" || str(r, "id") == str(first, "id") {
+		t.Fatalf("other merchant: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestLifecycleIdempotencyKeyInTheBody(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	key := newIdempotencyKey()
+	body := `{"mid":"` + m.MID + `","name":"n","type":"public","idempotencyKey":"` + key + `"}`
+	first := do(t, app(), "POST", "/v1/api-keys", bearer(tok), body)
+	again := do(t, app(), "POST", "/v1/api-keys", bearer(tok), body)
+	// Header and member together, agreeing, name the same request.
+	both := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	// The header alone, with the same content, too.
+	header := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), `{"mid":"`+m.MID+`","name":"n","type":"public"}`)
+	if first.Status != 201 || again.Raw != first.Raw || both.Raw != first.Raw || header.Raw != first.Raw {
+		t.Fatalf("first %s\nagain %s\nboth %s\nheader %s", first.Raw, again.Raw, both.Raw, header.Raw)
+	}
+	for _, r := range []response{again, both, header} {
+		if r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatal("replay not marked")
+		}
+	}
+	assertKeyCount(t, m, 3)
+}
+
+func TestLifecycleIdempotency400(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	valid := `{"mid":"` + m.MID + `","name":"n","type":"public"`
+	tests := []struct {
+		name, header, body string
+		want               []string
+	}{
+		{"empty header", "", valid + `}`, []string{"Invalid Idempotency-Key."}},
+		{"256 characters", strings.Repeat("k", 256), valid + `}`, []string{"Invalid Idempotency-Key."}},
+		{"control character", "a\x01b", valid + `}`, []string{"Invalid Idempotency-Key."}},
+		{"not ASCII", "clé", valid + `}`, []string{"Invalid Idempotency-Key."}},
+		{"member not a string", "-", valid + `,"idempotencyKey":42}`, []string{"Invalid Idempotency-Key."}},
+		{"member empty", "-", valid + `,"idempotencyKey":""}`, []string{"Invalid Idempotency-Key."}},
+		{"header and member differ", "a", valid + `,"idempotencyKey":"b"}`, []string{"Idempotency-Key header and idempotencyKey member differ."}},
+		{"with other problems", "", `{"mid":"` + m.MID + `","name":"<n>","type":"public"}`, []string{"Invalid Idempotency-Key.", "Invalid name."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := bearer(tok)
+			if tt.header != "-" {
+				h["Idempotency-Key"] = tt.header
+			}
+			r := do(t, app(), "POST", "/v1/api-keys", h, tt.body)
+			if r.Status != 400 || r.Raw != failedCreation(tt.want...) {
+				t.Fatalf("%d %s", r.Status, r.Raw)
+			}
+		})
+	}
+	assertKeyCount(t, m, 2)
+}
+
+func TestLifecycleIdempotency422DifferentBody(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	key := newIdempotencyKey()
+	mustCreateKey(t, app(), tok, `{"mid":"`+m.MID+`","name":"n","type":"secret","scopes":["charges:read"]}`)
+	first := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), `{"mid":"`+m.MID+`","name":"n","type":"secret","scopes":["charges:read"]}`)
+	if first.Status != 201 {
+		t.Fatalf("%d %s", first.Status, first.Raw)
+	}
+	for _, body := range []string{
+		`{"mid":"` + m.MID + `","name":"other","type":"secret","scopes":["charges:read"]}`,
+		`{"mid":"` + m.MID + `","name":"n","type":"secret"}`,
+		`{"mid":"` + m.MID + `","name":"n","type":"secret","scopes":["charges:read"],"expires_at":"2030-01-01T00:00:00Z"}`,
+	} {
+		r := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+		if r.Status != 422 || r.Raw != failedCreation("This Idempotency-Key was already used with a different request body.") {
+			t.Fatalf("%s: %d %s", body, r.Status, r.Raw)
+		}
+	}
+	assertKeyCount(t, m, 4)
+}
+
+func TestLifecycleIdempotency409InFlightThenTakenOver(t *testing.T) {
+	clk := newClock()
+	h := stackAt(clk)
+	m := newMerchant(t)
+	tok := tokenOn(t, h, m)
+	key := newIdempotencyKey()
+	body := `{"mid":"` + m.MID + `","name":"n","type":"secret","scopes":["charges:read"]}`
+	// A first request with this key that claimed it and has not finished.
+	in, err := apikey.CreateRequest{MID: m.MID, Name: "n", Type: "secret", Scopes: []any{"charges:read"}}.Validate(clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &dynamostore.Store{Client: env.Clients.DynamoDB, Table: env.Config.TableName}
+	now := clk.Now()
+	prior, err := store.ClaimIdempotencyKey(context.Background(), apikey.IdempotencyClaim{
+		MID: m.MID, Key: key, Fingerprint: in.Fingerprint(), Token: "first", At: now,
+		LockedUntil: now.Add(apikey.IdempotencyLock), ExpiresAt: now.Add(apikey.IdempotencyWindow),
+	})
+	if prior != nil || err != nil {
+		t.Fatalf("claim: %+v %v", prior, err)
+	}
+	r := do(t, h, "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	if r.Status != 409 || r.Raw != failedCreation("A request with this Idempotency-Key is still in progress. Retry shortly.") || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("%d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+	}
+	assertKeyCount(t, m, 2)
+	// The first request died: once its lock has passed, a retry takes over.
+	clk.Advance(apikey.IdempotencyLock)
+	r = do(t, h, "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("take-over: %d %s", r.Status, r.Raw)
+	}
+	again := do(t, h, "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	if again.Raw != r.Raw || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay after take-over: %s", again.Raw)
+	}
+	assertKeyCount(t, m, 3)
+}
+
+func TestLifecycleIdempotency409AfterARoll(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	key := newIdempotencyKey()
+	body := `{"mid":"` + m.MID + `","name":"n","type":"secret","scopes":["charges:read"]}`
+	first := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	if r := do(t, app(), "POST", "/v1/api-keys/"+str(first, "id")+"/roll", bearer(tok), ""); r.Status != 200 {
+		t.Fatalf("roll: %d %s", r.Status, r.Raw)
+	}
+	r := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	want := failedCreation("The API key created with this Idempotency-Key has been rolled since; its first response can no longer be replayed.")
+	if r.Status != 409 || r.Raw != want || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+}
+
+func TestLifecycleIdempotency16ConcurrentCreatesMakeOneKey(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	key := newIdempotencyKey()
+	body := `{"mid":"` + m.MID + `","name":"n","type":"secret","scopes":["charges:read"]}`
+	const n = 16
+	recs := make([]*httptest.ResponseRecorder, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			recs[i] = serve(app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	var created []response
+	inFlight := 0
+	for _, rec := range recs {
+		r := decode(t, "POST", "/v1/api-keys", rec)
+		switch {
+		case r.Status == 201:
+			created = append(created, r)
+		case r.Status == 409 && r.Raw == failedCreation("A request with this Idempotency-Key is still in progress. Retry shortly."):
+			inFlight++
+		default:
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+	}
+	if len(created) == 0 {
+		t.Fatal("no request created the key")
+	}
+	fresh := 0
+	for _, r := range created {
+		if str(r, "id") != str(created[0], "id") || str(r, "value") != str(created[0], "value") {
+			t.Fatalf("two different keys answered:\n%s\n%s", r.Raw, created[0].Raw)
+		}
+		if r.Header.Get("Idempotent-Replayed") == "" {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Fatalf("%d answers claim to have created the key, want 1", fresh)
+	}
+	t.Logf("16 concurrent creates: %d created, %d replayed, %d told in flight", fresh, len(created)-fresh, inFlight)
+	assertKeyCount(t, m, 3)
+	// Once done, every retry replays it.
+	time.Sleep(10 * time.Millisecond)
+	r := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
+	if r.Status != 201 || str(r, "value") != str(created[0], "value") || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %d %s", r.Status, r.Raw)
+	}
+}
