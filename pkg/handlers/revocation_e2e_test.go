@@ -1,0 +1,76 @@
+package handlers_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/handlers"
+)
+
+// These tests join the two halves of revocation through the real routes:
+// DELETE and roll (issue 5) and the status cache and refresh checks that
+// make them reach tokens already issued (issue 3).
+
+func stackWithTTL(ttl time.Duration) handlers.Deps {
+	dd := deps(nil)
+	dd.StatusTTL = ttl
+	return dd
+}
+
+func TestDeleteThroughTheAPIStopsTokensAndRefresh(t *testing.T) {
+	h := stackWithTTL(100 * time.Millisecond).All()
+	m := newMerchant(t)
+	admin := tokenOn(t, h, m)
+	// A second managing key, so that the key under test can be deleted.
+	sec := mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"victim","type":"secret","scopes":["api-keys:read"]}`)
+	first := exchangeOn(t, h, m.AppKey, str(sec, "value"))
+	victimToken, refresh := str(first, "accessToken"), str(first, "refreshToken")
+
+	if r := do(t, h, "GET", "/v1/api-keys/"+str(sec, "id"), bearer(victimToken), ""); r.Status != 200 {
+		t.Fatalf("before delete: %d %s", r.Status, r.Raw)
+	}
+	r := do(t, h, "DELETE", "/v1/api-keys/"+str(sec, "id"), bearer(admin), "")
+	if r.Status != 200 || r.Body["result"] != "API key deleted successfully." {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	// The key can no longer mint tokens, at once.
+	if r := exchangeOn(t, h, m.AppKey, str(sec, "value")); r.Status != 400 || errorsOf(r)[0] != "Invalid AppKey or AppSecret." {
+		t.Fatalf("exchange after delete: %d %s", r.Status, r.Raw)
+	}
+	// Its refresh token dies at once.
+	r = do(t, h, "POST", "/v1/oauth2/token", jsonCT, `{"RefreshToken":"`+refresh+`"}`)
+	if r.Status != 400 || r.Body["success"] != false {
+		t.Fatalf("refresh after delete: %d %s", r.Status, r.Raw)
+	}
+	// Its access token stops once the cached status is older than the TTL.
+	time.Sleep(150 * time.Millisecond)
+	assert401(t, do(t, h, "GET", "/v1/api-keys/"+str(sec, "id"), bearer(victimToken), ""))
+	// The admin's token is untouched.
+	if r := do(t, h, "GET", "/v1/api-keys/"+str(sec, "id"), bearer(admin), ""); r.Status != 200 || r.Body["status"] != "revoked" {
+		t.Fatalf("admin after delete: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestRollThroughTheAPIEndsOldTokens(t *testing.T) {
+	h := stackWithTTL(100 * time.Millisecond).All()
+	m := newMerchant(t)
+	admin := tokenOn(t, h, m)
+	sec := mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"rolled","type":"secret","scopes":["api-keys:read"]}`)
+	old := str(exchangeOn(t, h, m.AppKey, str(sec, "value")), "accessToken")
+	time.Sleep(1100 * time.Millisecond) // tokens carry whole seconds: roll in a later second
+
+	r := do(t, h, "POST", "/v1/api-keys/"+str(sec, "id")+"/roll", bearer(admin), `{"grace_seconds":0}`)
+	if r.Status != 200 {
+		t.Fatalf("roll: %d %s", r.Status, r.Raw)
+	}
+	newValue := str(r, "value")
+	if exchangeOn(t, h, m.AppKey, str(sec, "value")).Status != 400 {
+		t.Fatal("the old value still mints tokens after a roll with no grace")
+	}
+	fresh := str(exchangeOn(t, h, m.AppKey, newValue), "accessToken")
+	time.Sleep(150 * time.Millisecond)
+	assert401(t, do(t, h, "GET", "/v1/api-keys/"+str(sec, "id"), bearer(old), ""))
+	if r := do(t, h, "GET", "/v1/api-keys/"+str(sec, "id"), bearer(fresh), ""); r.Status != 200 {
+		t.Fatalf("token of the new value: %d %s", r.Status, r.Raw)
+	}
+}
