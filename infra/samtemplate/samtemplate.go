@@ -19,6 +19,9 @@ import (
 // FileName is the template's name at the repository root.
 const FileName = "template.yaml"
 
+// Node is a node of the template's YAML tree.
+type Node = yaml.Node
+
 // Template is a parsed SAM template.
 type Template struct {
 	// Root is the template's top-level mapping.
