@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,7 @@ func FindRIE() (string, error) {
 type RIE struct {
 	url     string
 	cmd     *exec.Cmd
+	out     *output
 	reports chan string
 	exited  chan struct{}
 	once    sync.Once
@@ -92,7 +94,7 @@ func (r Result) InitDuration() (time.Duration, bool) {
 // StartRIE runs bootstrap under the emulator with exactly the environment
 // env (nothing is inherited but PATH; HOME is the bootstrap's folder, so no
 // ~/.aws files are read). Everything the function and the emulator print
-// goes to log (nil discards it).
+// is kept (see Output) and copied to log unless it is nil.
 func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log io.Writer) (*RIE, error) {
 	rie, err := FindRIE()
 	if err != nil {
@@ -134,17 +136,17 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 	r := &RIE{
 		url:     "http://" + addr + "/2015-03-31/functions/function/invocations",
 		cmd:     cmd,
+		out:     &output{},
 		reports: make(chan string, 16),
 		exited:  make(chan struct{}),
 	}
-	tail := &lastLines{}
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(log, line)
-			tail.add(line)
+			r.out.add(line)
 			if strings.HasPrefix(line, "REPORT RequestId:") {
 				select {
 				case r.reports <- line:
@@ -157,7 +159,7 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 	}()
 	if err := r.waitReady(ctx, addr); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("%s: %w; last output:\n%s", RIEBinary, err, tail.String())
+		return nil, fmt.Errorf("%s: %w; last output:\n%s", RIEBinary, err, r.out.tail(20))
 	}
 	return r, nil
 }
@@ -248,26 +250,34 @@ func freePort() (int, error) {
 	}
 }
 
-// lastLines keeps the last few lines of output, for error messages.
-type lastLines struct {
-	mu    sync.Mutex
-	lines []string
+// Output returns everything the function and the emulator have printed so
+// far, one line each.
+func (r *RIE) Output() string { return strings.Join(r.out.lines(), "\n") }
+
+// output keeps the emulator's lines; it is written by one reader goroutine
+// and read by anyone.
+type output struct {
+	mu  sync.Mutex
+	all []string
 }
 
-func (l *lastLines) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, s)
-	if len(l.lines) > 20 {
-		l.lines = l.lines[1:]
-	}
+func (o *output) add(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.all = append(o.all, s)
 }
 
-func (l *lastLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.lines) == 0 {
+func (o *output) lines() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.all)
+}
+
+// tail returns the last n lines, for error messages.
+func (o *output) tail(n int) string {
+	l := o.lines()
+	if len(l) == 0 {
 		return "(no output)"
 	}
-	return strings.Join(l.lines, "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
