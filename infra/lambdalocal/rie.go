@@ -154,6 +154,7 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 				}
 			}
 		}
+		_, _ = io.Copy(io.Discard, out) // past an over-long line: keep the pipe flowing
 		_ = cmd.Wait()
 		close(r.exited)
 	}()
