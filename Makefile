@@ -10,7 +10,7 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 # Runs a command against a fresh DynamoDB Local + local-kms (see infra/emulator).
 WITHSTACK := go run ./infra/cmd/withstack --
 
-.PHONY: help tools test lint dev bench clean
+.PHONY: help tools test lint dev bench clean build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,3 +40,32 @@ clean: ## remove build output and local state
 	rm -rf bin/ .aws-sam/ .local/
 
 # --- build / invoke / deploy (owned by the SAM work) ---
+
+# SAM logical ids of the Lambda functions, and the package each is built from.
+LAMBDA_FUNCTIONS := TokenFunction ApiKeysFunction OnboardFunction
+build-TokenFunction: FUNCTION_PKG := ./functions/token
+build-ApiKeysFunction: FUNCTION_PKG := ./functions/apikeys
+build-OnboardFunction: FUNCTION_PKG := ./functions/onboard
+
+# `sam build` runs build-<LogicalId> (BuildMethod: makefile) with ARTIFACTS_DIR set.
+$(addprefix build-,$(LAMBDA_FUNCTIONS)):
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(ARTIFACTS_DIR)/bootstrap $(FUNCTION_PKG)
+
+build: ## build every function for Lambda (linux/arm64) into bin/<LogicalId>/bootstrap
+	@for fn in $(LAMBDA_FUNCTIONS); do \
+		$(MAKE) --no-print-directory build-$$fn ARTIFACTS_DIR='$(CURDIR)/bin/'$$fn; \
+	done
+	@for fn in $(LAMBDA_FUNCTIONS); do \
+		size=$$(wc -c < bin/$$fn/bootstrap); \
+		printf '%-16s %9d bytes (%s MiB)  bin/%s/bootstrap\n' $$fn $$size $$(awk "BEGIN{printf \"%.1f\", $$size/1048576}") $$fn; \
+	done
+
+invoke: tools ## run a function locally: make invoke FN=<LogicalId> EVENT=events/<file>.json
+	go run ./infra/cmd/invoke -fn '$(FN)' -event '$(EVENT)'
+
+STAGE ?= sandbox
+deploy: ## sam build + sam deploy of one stage: make deploy STAGE=sandbox|production
+	@case '$(STAGE)' in sandbox|production) ;; *) echo "STAGE must be sandbox or production, not '$(STAGE)'" >&2; exit 2;; esac
+	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (sam) on PATH" >&2; exit 1; }
+	sam build --config-env $(STAGE)
+	sam deploy --config-env $(STAGE)

@@ -14,6 +14,7 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/oklog/ulid/v2 v2.1.2
 	golang.org/x/oauth2 v0.38.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

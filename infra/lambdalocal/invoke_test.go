@@ -1,0 +1,304 @@
+package lambdalocal_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/flexfactor/credplane/infra/lambdalocal"
+	"github.com/flexfactor/credplane/infra/localenv"
+	"github.com/flexfactor/credplane/infra/samtemplate"
+	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/logging"
+	"github.com/flexfactor/credplane/pkg/tokenapi"
+)
+
+// env is the sandbox stage provisioned on the emulators for this package.
+var env *localenv.Env
+
+// buildDir holds the bootstraps built for the tests.
+var buildDir string
+
+func TestMain(m *testing.M) {
+	var err error
+	if buildDir, err = os.MkdirTemp("", "credplane-bootstraps-"); err != nil {
+		panic(err)
+	}
+	code := localenv.Main(m, func(e *localenv.Env) { env = e })
+	_ = os.RemoveAll(buildDir)
+	os.Exit(code)
+}
+
+// initLimit bounds the measured init phase of a function. The design
+// target is 20 ms; the bound leaves room for a loaded shared machine while
+// still catching I/O or heavy work at init.
+const initLimit = 100 * time.Millisecond
+
+// fixture is the merchant whose credentials fill the events' placeholders.
+var fixture = sync.OnceValues(func() (*lambdalocal.Fixtures, error) {
+	deps := handlers.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(&bytes.Buffer{}, "error")}
+	return lambdalocal.NewFixtures(context.Background(), deps, "mid_sample_events")
+})
+
+// bootstraps builds every function once for the whole package.
+var bootstraps = sync.OnceValues(func() (map[string]string, error) {
+	root, err := samtemplate.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	return lambdalocal.Build(context.Background(), root, buildDir, lambdalocal.FunctionIDs()...)
+})
+
+// eventFile is one file under events/.
+type eventFile struct {
+	name string // such as "create.json"
+	raw  []byte
+	// route is the API Gateway routeKey; empty for a direct invocation.
+	route    string
+	function string
+}
+
+func loadEvents(t *testing.T, tpl *samtemplate.Template) []eventFile {
+	t.Helper()
+	root, err := samtemplate.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no events/*.json: %v", err)
+	}
+	var out []eventFile
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := eventFile{name: filepath.Base(p), raw: raw, function: handlers.OnboardFunction}
+		var probe struct {
+			RouteKey string `json:"routeKey"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			t.Fatalf("%s: %v", ev.name, err)
+		}
+		if probe.RouteKey != "" {
+			ev.route = probe.RouteKey
+			ev.function = tpl.RouteFunction(probe.RouteKey)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TestEventsAreRealHTTPAPIEvents checks every API event against its route in
+// template.yaml, and that every route has events; it needs no emulator.
+func TestEventsAreRealHTTPAPIEvents(t *testing.T) {
+	tpl, err := samtemplate.LoadRepo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, ev := range loadEvents(t, tpl) {
+		if _, ok := expectations[ev.name]; !ok {
+			t.Errorf("%s: no expectation in this test: add one", ev.name)
+		}
+		if ev.route == "" {
+			if !strings.HasPrefix(ev.name, "onboard") {
+				t.Errorf("%s has no routeKey: only onboard*.json are direct invocations", ev.name)
+			}
+			continue
+		}
+		if ev.function == "" {
+			t.Errorf("%s: route %q is not in template.yaml", ev.name, ev.route)
+			continue
+		}
+		covered[ev.route] = true
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(ev.raw, &req); err != nil {
+			t.Fatalf("%s: %v", ev.name, err)
+		}
+		method, pattern, _ := strings.Cut(ev.route, " ")
+		rc := req.RequestContext
+		switch {
+		case req.Version != "2.0":
+			t.Errorf("%s: version %q, want 2.0", ev.name, req.Version)
+		case rc.RouteKey != req.RouteKey || rc.HTTP.Method != method || rc.Stage != "$default":
+			t.Errorf("%s: requestContext (%s, %s, %s) does not match the route", ev.name, rc.RouteKey, rc.HTTP.Method, rc.Stage)
+		case rc.HTTP.Path != req.RawPath || !pathMatches(pattern, req.RawPath, req.PathParameters):
+			t.Errorf("%s: rawPath %s does not match %s with %v", ev.name, req.RawPath, pattern, req.PathParameters)
+		case rc.RequestID == "":
+			t.Errorf("%s: no requestContext.requestId", ev.name)
+		}
+		for name := range req.Headers {
+			if name != strings.ToLower(name) {
+				t.Errorf("%s: header %s: HTTP APIs send header names in lower case", ev.name, name)
+			}
+		}
+	}
+	for _, r := range tpl.Routes() {
+		if !covered[r.Key()] {
+			t.Errorf("route %s has no event under events/", r.Key())
+		}
+	}
+	root, err := samtemplate.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range expectations {
+		if _, err := os.Stat(filepath.Join(root, "events", name)); err != nil {
+			t.Errorf("expectation for %s, which does not exist", name)
+		}
+	}
+}
+
+// pathMatches reports whether path is pattern with its {params} filled.
+func pathMatches(pattern, path string, params map[string]string) bool {
+	ps, qs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(qs) {
+		return false
+	}
+	for i, seg := range ps {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			if params[strings.TrimSuffix(name, "}")] != qs[i] {
+				return false
+			}
+		} else if seg != qs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// served are the routes the Go routers serve now. An event for a route
+// that is in template.yaml but not served yet (its handler is being built
+// in parallel) is skipped, and runs as soon as the route lands.
+func served(route string) bool {
+	return slices.Contains(tokenapi.Routes, route) || slices.Contains(apikeyapi.Routes, route)
+}
+
+// TestFunctionsUnderTheRIE builds each function's real bootstrap, runs it
+// under the Lambda Runtime Interface Emulator against DynamoDB Local and
+// local-kms, invokes it with every sample event of its routes, and checks
+// the responses, the AWS calls it made, its logs and its init time.
+func TestFunctionsUnderTheRIE(t *testing.T) {
+	if _, err := lambdalocal.FindRIE(); err != nil {
+		t.Skipf("skipping the RIE invoke test: %v (make tools installs it)", err)
+	}
+	tpl, err := samtemplate.LoadRepo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := bootstraps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := fixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := loadEvents(t, tpl)
+	for _, fn := range tpl.Functions() {
+		t.Run(fn, func(t *testing.T) {
+			t.Parallel()
+			runFunction(t, tpl, fn, bins[fn], fx, all)
+		})
+	}
+}
+
+func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, fx *lambdalocal.Fixtures, all []eventFile) {
+	ctx := context.Background()
+	// The function reaches the emulators through recording proxies, so the
+	// test sees every AWS call it makes.
+	calls := &awsCalls{}
+	cfg := env.Config
+	cfg.DynamoDBEndpoint = calls.proxy(t, "dynamodb", env.Config.DynamoDBEndpoint)
+	cfg.KMSEndpoint = calls.proxy(t, "kms", env.Config.KMSEndpoint)
+	cfg.LogLevel = "debug"
+	fnEnv, err := lambdalocal.Environment(tpl, fn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEnv := lambdalocal.RuntimeEnvironment(tpl, fn)
+	for k, v := range fnEnv {
+		runEnv[k] = v
+	}
+	rie, err := lambdalocal.StartRIE(ctx, bootstrap, runEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rie.Close()
+
+	var secrets []string // values that must never reach a log
+	var firstReport string
+	for _, ev := range all {
+		if ev.function != fn {
+			continue
+		}
+		t.Run(strings.TrimSuffix(ev.name, ".json"), func(t *testing.T) {
+			if ev.route != "" && !served(ev.route) {
+				t.Skipf("%s is in template.yaml but not served by the Go routers yet", ev.route)
+			}
+			filled, values, err := fx.Fill(ctx, ev.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rie.Invoke(ctx, filled)
+			if err != nil {
+				t.Fatalf("%v\nfunction output:\n%s", err, rie.Output())
+			}
+			if firstReport == "" {
+				firstReport = res.Report
+			}
+			c := &check{t: t, event: ev, filled: filled, values: values, fx: fx}
+			c.decode(res.Payload)
+			expectations[ev.name](c)
+			secrets = append(secrets, c.secrets...)
+		})
+	}
+
+	// Every call the binary made is granted to it in template.yaml (the
+	// template test holds the template to handlers.Permissions).
+	granted := handlers.Permissions[fn]
+	made := calls.actions()
+	for _, a := range made {
+		if !slices.Contains(granted, a) {
+			t.Errorf("%s calls %s, which handlers.Permissions (and so its IAM role) does not grant", fn, a)
+		}
+	}
+	for _, a := range granted {
+		if !slices.Contains(made, a) {
+			t.Logf("%s: %s is granted but no sample event exercised it", fn, a)
+		}
+	}
+
+	out := rie.Output()
+	for _, s := range append(secrets, fx.Merchant.AppSecret, fx.AccessToken) {
+		if s != "" && strings.Contains(out, s) {
+			t.Errorf("a secret value or token reached %s's logs", fn)
+		}
+	}
+
+	initTime, err := lambdalocal.MeasureInit(ctx, bootstrap, runEnv, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if initTime > initLimit {
+		t.Errorf("%s init takes %v (median of 5), over %v (target 20 ms)", fn, initTime, initLimit)
+	}
+	size := int64(0)
+	if fi, err := os.Stat(bootstrap); err == nil {
+		size = fi.Size()
+	}
+	reported, _ := lambdalocal.Result{Report: firstReport}.InitDuration()
+	t.Logf("%s: init %.2f ms (process start to first /next, median of 5); RIE REPORT Init Duration %v; host bootstrap %d bytes",
+		fn, float64(initTime)/float64(time.Millisecond), reported, size)
+}
