@@ -209,6 +209,21 @@ var expectations = map[string]func(*check){
 		c.is("success", false)
 		c.errorsAre(tokenapi.MsgInvalidCredentials)
 	},
+	"token-refresh.json": func(c *check) { c.tokenIssued() }, // upstream JSON refresh: a new pair
+	// RFC 6749 client credentials, narrowed to one scope.
+	"token-client-credentials.json": func(c *check) {
+		c.statusIs(200)
+		c.headerIs("Cache-Control", "no-store")
+		c.hasPrefix("access_token", "eyJ")
+		c.hasPrefix("refresh_token", "rt_")
+		c.is("token_type", "Bearer")
+		c.is("expires_in", float64(600))
+		c.is("scope", "api-keys:read")
+	},
+	"token-unsupported-grant.json": func(c *check) {
+		c.statusIs(400)
+		c.is("error", "unsupported_grant_type")
+	},
 	"token-malformed-json.json": func(c *check) {
 		c.statusIs(400)
 		c.is("success", false)
@@ -293,6 +308,12 @@ var expectations = map[string]func(*check){
 		c.errorsAre()
 	},
 	"get-not-found.json": func(c *check) { c.keyNotFound() },
+
+	// --- $default: anything no route matches ---
+	"unmatched-route.json": func(c *check) {
+		c.statusIs(404)
+		c.errorsAre(httpapi.MsgNotFound)
+	},
 
 	// --- DELETE /v1/api-keys/{id} ---
 	"delete.json": func(c *check) {

@@ -198,7 +198,16 @@ type Route struct {
 
 // Key is the route as "METHOD /path", the form API Gateway's routeKey and
 // Go's http.ServeMux patterns share.
-func (r Route) Key() string { return r.Method + " " + r.Path }
+func (r Route) Key() string {
+	if r.Method == "" && r.Path == "" {
+		return DefaultRoute
+	}
+	return r.Method + " " + r.Path
+}
+
+// DefaultRoute is the key of an HttpApi event with neither Path nor Method:
+// API Gateway's catch-all for requests no other route matches.
+const DefaultRoute = "$default"
 
 // Routes lists every HttpApi event of every function.
 func (t *Template) Routes() []Route {
