@@ -135,9 +135,17 @@ func (s *Service) mint(ctx context.Context, k Key, now time.Time) (minted, error
 	return m, nil
 }
 
+// MsgAlreadyOnboarded refuses to onboard a merchant that can already manage
+// its own keys.
+const MsgAlreadyOnboarded = "Merchant already onboarded: it has an active secret key that manages API keys."
+
 // Onboard issues a merchant's first key pair: a secret key holding every
 // scope in the catalogue and a public key (which holds none: a token's power
 // comes from the secret key it is paired with). Both carry the given name.
+// A merchant that still has an active secret key holding api-keys:write is
+// refused, so a repeated call cannot mint a second all-powerful pair; one
+// whose managing keys are all deleted or expired can be onboarded again
+// (recovery of a lost secret).
 func (s *Service) Onboard(ctx context.Context, mid, name string) (public, secret Created, err error) {
 	if !ValidMID(mid) {
 		return Created{}, Created{}, &ValidationError{Problems: []string{MsgInvalidMID}}
@@ -147,6 +155,13 @@ func (s *Service) Onboard(ctx context.Context, mid, name string) (public, secret
 	}
 	if !validName(name) {
 		return Created{}, Created{}, &ValidationError{Problems: []string{MsgInvalidName}}
+	}
+	none, err := s.noOtherManager(ctx, Key{MID: mid}, s.now())
+	if err != nil {
+		return Created{}, Created{}, err
+	}
+	if !none {
+		return Created{}, Created{}, &ValidationError{Problems: []string{MsgAlreadyOnboarded}}
 	}
 	public, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Public, Scopes: []string{}}, nil)
 	if err != nil {

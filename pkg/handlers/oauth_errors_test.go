@@ -94,7 +94,7 @@ func TestOAuthErrors(t *testing.T) {
 		{"no client credentials", formCT, "grant_type=client_credentials", 401, ic, descClient},
 		{"client_id only", formCT, enc(url.Values{"client_id": {m.AppKey}}, "grant_type=client_credentials"), 401, ic, descClient},
 		{"wrong secret in body", formCT, enc(creds(other.AppSecret), "grant_type=client_credentials"), 401, ic, descClient},
-		{"mistyped secret in body", formCT, enc(creds(m.AppSecret[:len(m.AppSecret)-1]+"x"), "grant_type=client_credentials"), 401, ic, descClient},
+		{"mistyped secret in body", formCT, enc(creds(mistype(m.AppSecret)), "grant_type=client_credentials"), 401, ic, descClient},
 		{"wrong secret with Basic", badBasic, "grant_type=client_credentials", 401, ic, descClient},
 		{"Basic not base64", withHeader(formCT, "Authorization", "Basic !!!"), "grant_type=client_credentials", 401, ic, descClient},
 		{"Basic without a colon", withHeader(formCT, "Authorization", "Basic "+b64(m.AppKey+m.AppSecret)), "grant_type=client_credentials", 401, ic, descClient},
@@ -120,4 +120,13 @@ func TestOAuthErrors(t *testing.T) {
 func refreshFor(t *testing.T, m merchant) string {
 	t.Helper()
 	return exchange(t, m).Body["refreshToken"].(string)
+}
+
+// mistype changes the last character of a value (always to a different one).
+func mistype(v string) string {
+	last := "x"
+	if v[len(v)-1] == 'x' {
+		last = "y"
+	}
+	return v[:len(v)-1] + last
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/handlers"
 	"github.com/flexfactor/credplane/pkg/scope"
 )
@@ -30,4 +31,25 @@ func TestOnboardRefusesBadInput(t *testing.T) {
 			t.Fatalf("%+v: %+v %v", ev, res, err)
 		}
 	}
+}
+
+func TestOnboardRefusesAMerchantThatManagesItsKeys(t *testing.T) {
+	m := newMerchant(t)
+	res, err := deps(nil).Onboard()(context.Background(), handlers.OnboardEvent{MID: m.MID, Name: "again"})
+	if err != nil || res.Success || res.AppSecret != "" || !slices.Equal(res.Errors, []string{apikey.MsgAlreadyOnboarded}) {
+		t.Fatalf("%+v %v", res, err)
+	}
+	assertKeyCount(t, m, 2)
+
+	// Once its managing key is deleted, the merchant can be onboarded again
+	// (a lost secret is recovered by an operator).
+	tok := tokenFor(t, m)
+	if r := do(t, app(), "DELETE", "/v1/api-keys/"+m.SecretKeyID, bearer(tok), ""); r.Status != 200 {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	res, err = deps(nil).Onboard()(context.Background(), handlers.OnboardEvent{MID: m.MID, Name: "again"})
+	if err != nil || !res.Success || res.SecretKeyID == m.SecretKeyID {
+		t.Fatalf("re-onboard after the manager was deleted: %+v %v", res, err)
+	}
+	assertKeyCount(t, m, 4)
 }

@@ -40,6 +40,7 @@ var Permissions = map[string][]string{
 		"kms:GetPublicKey",      // bearer token verification, once per cold start
 	},
 	OnboardFunction: {
+		"dynamodb:Query",      // index gsi1: refuse a merchant that already manages its keys
 		"dynamodb:PutItem",    // the first key pair (transaction Puts)
 		"kms:GenerateDataKey", // one data key per new value
 	},
