@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -49,6 +51,7 @@ func TestInternalHidesCause(t *testing.T) {
 		{&smithy.GenericAPIError{Code: "ThrottlingException", Message: "slow down"}, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
 		{&smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException"}, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
 		{context.DeadlineExceeded, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
+		{fmt.Errorf("get item: %w", &smithyhttp.RequestSendError{Err: errors.New("dial tcp: connection refused")}), 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
 		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, 500, `{"errors":["Internal error."]}`, ""},
 	}
 	for _, tt := range tests {

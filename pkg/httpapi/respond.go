@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Public messages of the contract for failures every route shares.
@@ -67,11 +68,14 @@ var transientCodes = map[string]bool{
 }
 
 // Transient reports whether err is a throttle, timeout or outage of a
-// dependency rather than a defect.
+// dependency rather than a defect: an AWS error code that means "try again",
+// a deadline, or a request that could not be sent at all (the SDK has
+// already retried it).
 func Transient(err error) bool {
 	var api smithy.APIError
 	if errors.As(err, &api) && transientCodes[api.ErrorCode()] {
 		return true
 	}
-	return errors.Is(err, context.DeadlineExceeded)
+	var send *smithyhttp.RequestSendError
+	return errors.As(err, &send) || errors.Is(err, context.DeadlineExceeded)
 }
