@@ -90,6 +90,10 @@ type Key struct {
 	// when the value it replaced stopped (or stops) working.
 	RolledAt           *time.Time
 	PreviousValidUntil *time.Time
+	// EarlierRolledAt is the roll before the last one: a roll during a grace
+	// period ends that grace at once, so anything the key issued before
+	// this time is dead.
+	EarlierRolledAt *time.Time
 }
 
 // StatusAt is the key's status at the given time.

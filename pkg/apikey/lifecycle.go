@@ -282,6 +282,7 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	if grace > 0 {
 		until = now.Add(grace + time.Second - 1).Truncate(time.Second)
 	}
+	k.EarlierRolledAt = sk.Key.RolledAt
 	k.RolledAt, k.PreviousValidUntil = &at, &until
 	for attempt := 0; ; attempt++ {
 		m, err := s.mint(ctx, k, now)

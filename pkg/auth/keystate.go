@@ -14,6 +14,10 @@ type KeyState struct {
 	// working until PreviousValidUntil (the grace period).
 	RolledAt           *time.Time
 	PreviousValidUntil *time.Time
+	// EarlierRolledAt is the roll before the last one: rolling again ends
+	// the earlier grace period at once, so a pair presented before it is
+	// dead whatever the latest grace says.
+	EarlierRolledAt *time.Time
 }
 
 // Admits reports whether a token minted from a key pair presented at
@@ -26,6 +30,8 @@ func (k KeyState) Admits(authTime, now time.Time) bool {
 	case k.Revoked:
 		return false
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return false
+	case k.EarlierRolledAt != nil && authTime.Before(*k.EarlierRolledAt):
 		return false
 	case k.RolledAt != nil && authTime.Before(*k.RolledAt) &&
 		(k.PreviousValidUntil == nil || !now.Before(*k.PreviousValidUntil)):

@@ -26,6 +26,10 @@ func TestKeyStateAdmits(t *testing.T) {
 		{"roll without a grace end", KeyState{RolledAt: at(time.Minute)}, t0, t0.Add(2 * time.Minute), false},
 		{"presented at the roll (new value)", KeyState{RolledAt: at(0), PreviousValidUntil: at(0)}, t0, t0.Add(time.Hour), true},
 		{"presented after the roll", KeyState{RolledAt: at(0), PreviousValidUntil: at(0)}, t0.Add(time.Second), t0.Add(time.Hour), true},
+		// Rolled at +1m (grace to +1h), rolled again at +2m (grace to +3h):
+		// the first grace ends at once, the second one stands.
+		{"presented before an earlier roll, rolled again", KeyState{EarlierRolledAt: at(time.Minute), RolledAt: at(2 * time.Minute), PreviousValidUntil: at(3 * time.Hour)}, t0, t0.Add(3 * time.Minute), false},
+		{"presented between two rolls, in the second grace", KeyState{EarlierRolledAt: at(time.Minute), RolledAt: at(2 * time.Minute), PreviousValidUntil: at(3 * time.Hour)}, t0.Add(time.Minute), t0.Add(3 * time.Minute), true},
 		{"revoked beats a fresh roll", KeyState{Revoked: true, RolledAt: at(0)}, t0.Add(time.Second), t0.Add(time.Hour), false},
 	}
 	for _, tt := range tests {

@@ -12,7 +12,7 @@ import (
 var _ auth.KeyStates = (*Store)(nil)
 
 // keyStateAttrs are the attributes of a key record that decide its standing.
-var keyStateAttrs = project(AttrPK, "revoked", "expires_at", "rolled_at", "previous_valid_until")
+var keyStateAttrs = project(AttrPK, "revoked", "expires_at", attrRolledAt, attrPreviousValidUntil, attrEarlierRolledAt)
 
 // KeyStates reads the standing of keys from their records (KEY#<id> / META)
 // in one strongly consistent BatchGetItem; ids without a record are absent.
@@ -31,8 +31,9 @@ func (st *Store) KeyStates(ctx context.Context, ids ...string) (map[string]auth.
 		out[strings.TrimPrefix(pk, keyPK(""))] = auth.KeyState{
 			Revoked:            revoked != nil && revoked.Value,
 			ExpiresAt:          getTime(item, "expires_at"),
-			RolledAt:           getTime(item, "rolled_at"),
-			PreviousValidUntil: getTime(item, "previous_valid_until"),
+			RolledAt:           getTime(item, attrRolledAt),
+			PreviousValidUntil: getTime(item, attrPreviousValidUntil),
+			EarlierRolledAt:    getTime(item, attrEarlierRolledAt),
 		}
 	}
 	return out, nil

@@ -19,6 +19,7 @@ const (
 	attrRevokedAt          = "revoked_at"
 	attrRolledAt           = "rolled_at"
 	attrPreviousValidUntil = "previous_valid_until"
+	attrEarlierRolledAt    = "earlier_rolled_at"
 	// attrPreviousDigest names the lookup item of a rolled value that may
 	// still be in its grace period, so that the next roll or a delete can
 	// remove it.
@@ -174,6 +175,11 @@ func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
 		":until": ts(*k.PreviousValidUntil),
 	}
 	update := "SET #digest = :new, #four = :four, #rolled = :at, #prevUntil = :until"
+	if k.EarlierRolledAt != nil {
+		names["#earlier"] = attrEarlierRolledAt
+		values[":earlier"] = ts(*k.EarlierRolledAt)
+		update += ", #earlier = :earlier"
+	}
 	if r.KeepOld {
 		update += ", #prev = :old"
 	} else {
@@ -245,6 +251,7 @@ func keyOf(item map[string]types.AttributeValue) apikey.Key {
 		LastFour:           getS(item, "last_four"),
 		RolledAt:           getTime(item, attrRolledAt),
 		PreviousValidUntil: getTime(item, attrPreviousValidUntil),
+		EarlierRolledAt:    getTime(item, attrEarlierRolledAt),
 	}
 	if t := getTime(item, "created_at"); t != nil {
 		k.CreatedAt = *t

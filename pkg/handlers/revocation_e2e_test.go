@@ -74,3 +74,40 @@ func TestRollThroughTheAPIEndsOldTokens(t *testing.T) {
 		t.Fatalf("token of the new value: %d %s", r.Status, r.Raw)
 	}
 }
+
+// Rolling again during a grace period ends the earlier grace at once: a
+// token minted from the value before the first roll dies then, while one
+// minted from the value in its grace lives on.
+func TestSecondRollEndsTheEarlierGraceForTokens(t *testing.T) {
+	h := stackWithTTL(100 * time.Millisecond).All()
+	m := newMerchant(t)
+	admin := tokenOn(t, h, m)
+	sec := mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"rolled twice","type":"secret","scopes":["api-keys:read"]}`)
+	path := "/v1/api-keys/" + str(sec, "id")
+	fromV0 := str(exchangeOn(t, h, m.AppKey, str(sec, "value")), "accessToken")
+
+	time.Sleep(1100 * time.Millisecond) // whole seconds: each step in a later second
+	r := do(t, h, "POST", path+"/roll", bearer(admin), `{"grace_seconds":3600}`)
+	if r.Status != 200 {
+		t.Fatalf("first roll: %d %s", r.Status, r.Raw)
+	}
+	v1 := str(r, "value")
+	fromV1 := str(exchangeOn(t, h, m.AppKey, v1), "accessToken")
+	time.Sleep(150 * time.Millisecond)
+	if r := do(t, h, "GET", path, bearer(fromV0), ""); r.Status != 200 {
+		t.Fatalf("v0 token within the first grace: %d %s", r.Status, r.Raw)
+	}
+
+	time.Sleep(1000 * time.Millisecond)
+	if r := do(t, h, "POST", path+"/roll", bearer(admin), `{"grace_seconds":3600}`); r.Status != 200 {
+		t.Fatalf("second roll: %d %s", r.Status, r.Raw)
+	}
+	time.Sleep(150 * time.Millisecond)
+	assert401(t, do(t, h, "GET", path, bearer(fromV0), ""))
+	if r := do(t, h, "GET", path, bearer(fromV1), ""); r.Status != 200 {
+		t.Fatalf("v1 token within the second grace: %d %s", r.Status, r.Raw)
+	}
+	if exchangeOn(t, h, m.AppKey, str(sec, "value")).Status != 400 {
+		t.Fatal("v0 still mints tokens after the second roll")
+	}
+}
