@@ -18,12 +18,10 @@ help: ## list the targets
 tools: ## install Java, DynamoDB Local, local-kms, aws-lambda-rie, staticcheck into $(TOOLS_DIR)
 	@TOOLS_DIR='$(TOOLS_DIR)' infra/scripts/install-tools.sh
 
-test: tools ## vet, staticcheck, then every test against a local stack
-	go vet ./...
-	staticcheck ./...
+test: tools lint ## gofmt, vet, staticcheck, then every test against a local stack
 	$(WITHSTACK) go test -count=1 -timeout 8m ./...
 
-lint: ## gofmt check, go vet, staticcheck
+lint: tools ## gofmt check, go vet, staticcheck
 	@out="$$(git ls-files -z --cached --others --exclude-standard '*.go' | xargs -0 -r gofmt -l)"; \
 	if [[ -n "$$out" ]]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	go vet ./...
