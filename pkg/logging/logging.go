@@ -1,5 +1,6 @@
 // Package logging builds the service's JSON logger. Every record made with a
-// request's context carries that request's id. Callers never pass key
+// request's context carries that request's id (API Gateway's) and, inside
+// Lambda, the invocation's request id. Callers never pass key
 // values, tokens, digests or ciphertexts to it.
 package logging
 
@@ -8,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 type ctxKey struct{}
@@ -38,12 +41,15 @@ func New(w io.Writer, level string) *slog.Logger {
 	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})})
 }
 
-// requestIDHandler adds the context's request id to every record.
+// requestIDHandler adds the context's request ids to every record.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		r.AddAttrs(slog.String("lambda_request_id", lc.AwsRequestID))
 	}
 	return h.Handler.Handle(ctx, r)
 }
