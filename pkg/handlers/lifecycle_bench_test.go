@@ -17,7 +17,8 @@ import (
 
 // The lifecycle benchmarks pair each route, served by the whole stack
 // (bearer verification, routing, JSON, service, adapters), with the bare
-// calls of its floor. Both run alternately in one loop, so that the
+// calls of its floor (protectedFloor: the ES256 verification every
+// protected route does, then the SDK calls). Both run alternately in one loop, so that the
 // emulators' warm-up and the load of a shared machine weigh on both alike,
 // and the medians are reported with their ratio, the overhead.
 
@@ -81,11 +82,11 @@ func BenchmarkLifecycleGet(b *testing.B) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "KEY#" + m.SecretKeyID}},
 		ConsistentRead:            aws.Bool(true),
 	}
-	pair(b, route(b, "GET", "/v1/api-keys/"+m.SecretKeyID, tok, "", 200), func() {
+	pair(b, route(b, "GET", "/v1/api-keys/"+m.SecretKeyID, tok, "", 200), protectedFloor(b, tok, func() {
 		if _, err := env.Clients.DynamoDB.Query(context.Background(), in); err != nil {
 			b.Fatal(err)
 		}
-	})
+	}))
 }
 
 func BenchmarkLifecycleList50(b *testing.B) {
@@ -93,11 +94,11 @@ func BenchmarkLifecycleList50(b *testing.B) {
 	// The floor: the one Query of 51 items on the merchant index that a
 	// listing sends (built by the store, same projection and filter).
 	st := &dynamostore.Store{Client: env.Clients.DynamoDB, Table: env.Config.TableName}
-	pair(b, route(b, "GET", "/v1/api-keys?mid="+m.MID, tok, "", 200), func() {
+	pair(b, route(b, "GET", "/v1/api-keys?mid="+m.MID, tok, "", 200), protectedFloor(b, tok, func() {
 		if keys, more, err := st.ListKeys(context.Background(), apikey.KeyQuery{MID: m.MID, Limit: 50}); err != nil || len(keys) != 50 || !more {
 			b.Fatal(err)
 		}
-	})
+	}))
 }
 
 func BenchmarkLifecycleRoll(b *testing.B) {
@@ -124,5 +125,5 @@ func BenchmarkLifecycleRoll(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	pair(b, route(b, "POST", "/v1/api-keys/"+m.PublicKeyID+"/roll", tok, "", 200), floor)
+	pair(b, route(b, "POST", "/v1/api-keys/"+m.PublicKeyID+"/roll", tok, "", 200), protectedFloor(b, tok, floor))
 }
