@@ -231,8 +231,8 @@ var expectations = map[string]func(*check){
 	},
 
 	// --- POST /v1/oauth2/revoke (RFC 7009: 200 for unknown tokens too) ---
-	"revoke.json":               func(c *check) { c.statusIs(200) },
-	"revoke-unknown-token.json": func(c *check) { c.statusIs(200) },
+	"revoke.json":               func(c *check) { c.statusIs(200); c.errorsAre() },
+	"revoke-unknown-token.json": func(c *check) { c.statusIs(200); c.errorsAre() },
 
 	// --- GET /v1/oauth2/jwks ---
 	"jwks.json": func(c *check) {
