@@ -39,12 +39,11 @@ type upstreamFail struct {
 // makes the request a refresh.
 func (h *Handler) upstreamToken(w http.ResponseWriter, r *http.Request) {
 	body, err := httpapi.ReadBody(w, r)
-	var be *httpapi.BodyError
-	if errors.As(err, &be) {
-		httpapi.JSON(w, be.Status, upstreamFail{Errors: []string{be.Message}})
-		return
+	var obj map[string]json.RawMessage
+	if err == nil {
+		obj, err = httpapi.ParseObject(body)
 	}
-	obj, err := httpapi.ParseObject(body)
+	var be *httpapi.BodyError
 	if errors.As(err, &be) {
 		httpapi.JSON(w, be.Status, upstreamFail{Errors: []string{be.Message}})
 		return
