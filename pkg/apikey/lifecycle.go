@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/scope"
+	"github.com/oklog/ulid/v2"
 )
 
 // Public validation messages of the lifecycle routes.
@@ -121,18 +123,15 @@ func (s *Service) owned(ctx context.Context, c Caller, id string) (StoredKey, er
 	return sk, nil
 }
 
-// ValidID reports whether s has the shape of a key id: "key_" and a ULID.
+// ValidID reports whether s has the shape of a key id: "key_" and a ULID in
+// its canonical (upper-case) form, as NewID writes them.
 func ValidID(s string) bool {
-	if len(s) != 30 || s[:4] != "key_" {
+	rest, ok := strings.CutPrefix(s, "key_")
+	if !ok {
 		return false
 	}
-	for i := 4; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'A' || c > 'Z') {
-			return false
-		}
-	}
-	return true
+	id, err := ulid.ParseStrict(rest)
+	return err == nil && id.String() == rest
 }
 
 // ListInput is a validated listing request.

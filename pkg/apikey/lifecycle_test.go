@@ -355,3 +355,22 @@ func TestRollRefuses(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestValidID(t *testing.T) {
+	good := NewID(time.Now())
+	for id, want := range map[string]bool{
+		good:                              true,
+		"key_01JD0000000000000000000000":  true,
+		"key_01jd0000000000000000000000":  false, // not canonical: ids are issued upper case
+		"key_01JD000000000000000000000":   false, // short
+		"key_01JD00000000000000000000000": false, // long
+		"key_01JD000000000000000000000U":  false, // U is not Crockford base32
+		"key_81JD0000000000000000000000":  false, // overflows 128 bits
+		"kex_01JD0000000000000000000000":  false,
+		"01JD0000000000000000000000":      false,
+	} {
+		if got := ValidID(id); got != want {
+			t.Errorf("ValidID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
