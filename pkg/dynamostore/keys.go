@@ -28,7 +28,7 @@ func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 		"name":       s(k.Name),
 		"type":       s(string(k.Type)),
 		"scopes":     list(k.Scopes),
-		"revoked":    &types.AttributeValueMemberBOOL{Value: false},
+		attrRevoked:  &types.AttributeValueMemberBOOL{Value: false},
 		"created_at": ts(k.CreatedAt),
 		"last_four":  s(k.LastFour),
 		"digest":     b(nk.Digest[:]),

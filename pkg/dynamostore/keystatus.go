@@ -12,7 +12,7 @@ import (
 var _ auth.KeyStates = (*Store)(nil)
 
 // keyStateAttrs are the attributes of a key record that decide its standing.
-var keyStateAttrs = project(AttrPK, "revoked", "expires_at", attrRolledAt, attrPreviousValidUntil, attrEarlierRolledAt)
+var keyStateAttrs = project(AttrPK, attrRevoked, "expires_at", attrRolledAt, attrPreviousValidUntil, attrEarlierRolledAt)
 
 // KeyStates reads the standing of keys from their records (KEY#<id> / META)
 // in one strongly consistent BatchGetItem; ids without a record are absent.
@@ -27,9 +27,8 @@ func (st *Store) KeyStates(ctx context.Context, ids ...string) (map[string]auth.
 	}
 	out := make(map[string]auth.KeyState, len(found))
 	for pk, item := range found {
-		revoked, _ := item["revoked"].(*types.AttributeValueMemberBOOL)
 		out[strings.TrimPrefix(pk, keyPK(""))] = auth.KeyState{
-			Revoked:            revoked != nil && revoked.Value,
+			Revoked:            getBool(item, attrRevoked),
 			ExpiresAt:          getTime(item, "expires_at"),
 			RolledAt:           getTime(item, attrRolledAt),
 			PreviousValidUntil: getTime(item, attrPreviousValidUntil),

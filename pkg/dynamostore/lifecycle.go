@@ -262,11 +262,6 @@ func keyOf(item map[string]types.AttributeValue) apikey.Key {
 	return k
 }
 
-func getBool(item map[string]types.AttributeValue, name string) bool {
-	v, ok := item[name].(*types.AttributeValueMemberBOOL)
-	return ok && v.Value
-}
-
 // sealedItem is the KMS-sealed value of a key; expires, when set, is also
 // its TTL.
 func sealedItem(id string, sealed apikey.Sealed, expires *time.Time) map[string]types.AttributeValue {

@@ -102,6 +102,11 @@ func getB(item map[string]types.AttributeValue, name string) []byte {
 	return nil
 }
 
+func getBool(item map[string]types.AttributeValue, name string) bool {
+	v, ok := item[name].(*types.AttributeValueMemberBOOL)
+	return ok && v.Value
+}
+
 func getList(item map[string]types.AttributeValue, name string) []string {
 	v, ok := item[name].(*types.AttributeValueMemberL)
 	if !ok {
