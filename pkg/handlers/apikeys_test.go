@@ -196,13 +196,3 @@ func TestUnknownRoute404(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 }
-
-// tokenWith exchanges an explicit pair for an access token.
-func tokenWith(t *testing.T, appKey, appSecret string) string {
-	t.Helper()
-	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+appKey+`","AppSecret":"`+appSecret+`"}`)
-	if r.Status != 200 {
-		t.Fatalf("token: %d %s", r.Status, r.Raw)
-	}
-	return r.Body["accessToken"].(string)
-}

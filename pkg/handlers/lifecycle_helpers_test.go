@@ -40,22 +40,6 @@ func (c *testClock) Advance(d time.Duration) {
 // stackAt is the whole handler stack with its clock at c.
 func stackAt(c *testClock) http.Handler { return deps(c.Now).All() }
 
-// exchangeOn calls the token endpoint of h with a key pair.
-func exchangeOn(t *testing.T, h http.Handler, appKey, appSecret string) response {
-	t.Helper()
-	return do(t, h, "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+appKey+`","AppSecret":"`+appSecret+`"}`)
-}
-
-// tokenOn exchanges the merchant's pair for an access token on h.
-func tokenOn(t *testing.T, h http.Handler, m merchant) string {
-	t.Helper()
-	r := exchangeOn(t, h, m.AppKey, m.AppSecret)
-	if r.Status != 200 {
-		t.Fatalf("token: %d %s", r.Status, r.Raw)
-	}
-	return r.Body["accessToken"].(string)
-}
-
 // mustCreateKey creates a key through h and returns the 201 response.
 func mustCreateKey(t *testing.T, h http.Handler, tok, body string) response {
 	t.Helper()

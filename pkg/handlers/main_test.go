@@ -150,20 +150,44 @@ func decode(t testing.TB, method, path string, rec *httptest.ResponseRecorder) r
 
 var jsonCT = map[string]string{"Content-Type": "application/json"}
 
-// tokenFor exchanges the merchant's pair for an access token.
-func tokenFor(t testing.TB, m merchant) string {
+// exchangeOn posts a key pair to h's token endpoint in upstream's JSON shape.
+func exchangeOn(t testing.TB, h http.Handler, appKey, appSecret string) response {
 	t.Helper()
-	return exchange(t, m).Body["accessToken"].(string)
+	return do(t, h, "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+appKey+`","AppSecret":"`+appSecret+`"}`)
 }
 
-// exchange posts the merchant's pair in upstream's JSON shape; it must succeed.
-func exchange(t testing.TB, m merchant) response {
+// mustExchangeOn is exchangeOn for a pair that must be accepted.
+func mustExchangeOn(t testing.TB, h http.Handler, appKey, appSecret string) response {
 	t.Helper()
-	r := do(t, app(), "POST", "/v1/oauth2/token", jsonCT, `{"AppKey":"`+m.AppKey+`","AppSecret":"`+m.AppSecret+`"}`)
+	r := exchangeOn(t, h, appKey, appSecret)
 	if r.Status != 200 {
 		t.Fatalf("token: %d %s", r.Status, r.Raw)
 	}
 	return r
+}
+
+// exchange trades the merchant's first pair for tokens on the shared stack.
+func exchange(t testing.TB, m merchant) response {
+	t.Helper()
+	return mustExchangeOn(t, app(), m.AppKey, m.AppSecret)
+}
+
+// tokenFor returns an access token for the merchant's first pair.
+func tokenFor(t testing.TB, m merchant) string {
+	t.Helper()
+	return str(exchange(t, m), "accessToken")
+}
+
+// tokenOn returns an access token for the merchant's first pair from h.
+func tokenOn(t testing.TB, h http.Handler, m merchant) string {
+	t.Helper()
+	return str(mustExchangeOn(t, h, m.AppKey, m.AppSecret), "accessToken")
+}
+
+// tokenWith returns an access token for an explicit pair.
+func tokenWith(t testing.TB, appKey, appSecret string) string {
+	t.Helper()
+	return str(mustExchangeOn(t, app(), appKey, appSecret), "accessToken")
 }
 
 // bearer returns JSON headers with the token in upstream's lowercase scheme.

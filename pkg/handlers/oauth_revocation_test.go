@@ -1,24 +1,12 @@
 package handlers_test
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/auth"
 )
-
-// frozenClock stands still until the test moves it forward.
-type frozenClock struct {
-	base   time.Time
-	offset atomic.Int64
-}
-
-func newFrozenClock() *frozenClock { return &frozenClock{base: time.Now()} }
-
-func (c *frozenClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
-func (c *frozenClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // assert401 checks the exact answer to a dead access token.
 func assert401(t *testing.T, r response) {
@@ -59,8 +47,8 @@ func TestOAuthRevokedKeyStopsAccessTokens(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newMerchant(t)
 			tok := tokenFor(t, m)
-			clock := newFrozenClock() // after the token's iat
-			d := deps(clock.now)
+			clock := newClock() // not before the token's iat (whole seconds)
+			d := deps(clock.Now)
 			d.StatusTTL = tt.ttl
 			ttl := tt.ttl
 			if ttl == 0 {
@@ -71,11 +59,11 @@ func TestOAuthRevokedKeyStopsAccessTokens(t *testing.T) {
 				t.Fatalf("%d %s", r.Status, r.Raw)
 			}
 			tt.change(t, m, tok)
-			clock.advance(ttl - time.Millisecond)
+			clock.Advance(ttl - time.Millisecond)
 			if r := createKeyWith(t, h, m, tok); r.Status != 201 {
 				t.Fatalf("the cached status was not used: %d %s", r.Status, r.Raw)
 			}
-			clock.advance(time.Millisecond)
+			clock.Advance(time.Millisecond)
 			r := createKeyWith(t, h, m, tok)
 			if !tt.dead {
 				if r.Status != 201 {
