@@ -338,3 +338,27 @@ func createKeyWith(t *testing.T, h http.Handler, m merchant, tok string) respons
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// assertNotLogged fails when the captured logs hold any of the secrets
+// (named for the failure message, never printed), or a form that would give
+// one away: its second half, its SHA-256 in hex or base64, its base64, or,
+// for a JWT, its signature.
+func assertNotLogged(t testing.TB, secrets map[string]string) {
+	t.Helper()
+	logged := logs.String()
+	for name, s := range secrets {
+		if s == "" {
+			t.Fatalf("%s is empty: the check would prove nothing", name)
+		}
+		d := sha256.Sum256([]byte(s))
+		forms := []string{s, s[len(s)/2:], hex.EncodeToString(d[:]), base64.StdEncoding.EncodeToString(d[:]), base64.StdEncoding.EncodeToString([]byte(s))}
+		if parts := strings.Split(s, "."); len(parts) == 3 && parts[2] != "" {
+			forms = append(forms, parts[2])
+		}
+		for _, f := range forms {
+			if strings.Contains(logged, f) {
+				t.Fatalf("the logs contain the %s (or a form of it)", name)
+			}
+		}
+	}
+}

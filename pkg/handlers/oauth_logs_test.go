@@ -1,9 +1,7 @@
 package handlers_test
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -38,18 +36,9 @@ func TestOAuthLogsHoldNoSecrets(t *testing.T) {
 	if !strings.Contains(logged, `"msg":"token issued"`) || !strings.Contains(logged, `"msg":"token refused"`) {
 		t.Fatal("the flows logged nothing: the check below would prove nothing")
 	}
-	for _, s := range secrets {
-		d := sha256.Sum256([]byte(s))
-		for _, form := range []string{s, hex.EncodeToString(d[:]), base64.StdEncoding.EncodeToString(d[:]), base64.StdEncoding.EncodeToString([]byte(s))} {
-			if strings.Contains(logged, form) {
-				t.Fatalf("a secret (%.8s…) or its digest is in the logs", s)
-			}
-		}
+	named := make(map[string]string, len(secrets))
+	for i, s := range secrets {
+		named[fmt.Sprintf("secret #%d (%.3s…)", i, s)] = s
 	}
-	// Signatures alone must not be there either (a JWT's last part).
-	for _, s := range secrets {
-		if parts := strings.Split(s, "."); len(parts) == 3 && strings.Contains(logged, parts[2]) {
-			t.Fatal("a token signature is in the logs")
-		}
-	}
+	assertNotLogged(t, named)
 }

@@ -1,9 +1,8 @@
 package handlers_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,22 +34,19 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 
 	secrets.Lock()
-	defer secrets.Unlock()
+	all := make(map[string]string, len(secrets.seen))
 	kinds := map[string]int{}
 	for s := range secrets.seen {
 		kinds[s[:3]]++
-		d := sha256.Sum256([]byte(s))
-		for _, needle := range []string{s, s[len(s)/2:], hex.EncodeToString(d[:])} {
-			if strings.Contains(out, needle) {
-				t.Fatalf("a secret of kind %q (or its digest) appears in the logs", s[:3])
-			}
-		}
+		all[fmt.Sprintf("%s… value #%d", s[:3], kinds[s[:3]])] = s
 	}
+	secrets.Unlock()
 	for _, k := range []string{"sk_", "pk_", "rt_", "eyJ"} {
 		if kinds[k] == 0 {
 			t.Fatalf("no %s value was seen: the check would be vacuous (%v)", k, kinds)
 		}
 	}
+	assertNotLogged(t, all)
 	if strings.Contains(out, "DIGEST#") || strings.Contains(out, "Authorization") {
 		t.Fatal("logs mention a storage digest key or an Authorization header")
 	}
