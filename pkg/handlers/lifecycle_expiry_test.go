@@ -6,10 +6,7 @@ import (
 )
 
 func TestLifecycleExpiredKeysCannotAuthenticateAndShowExpired(t *testing.T) {
-	clk := newClock()
-	h := stackAt(clk)
-	m := newMerchant(t)
-	tok := tokenOn(t, h, m)
+	clk, h, m, tok := clockedMerchant(t)
 	expires := clk.Now().Add(time.Hour).Format(time.RFC3339)
 	sec := mustCreateKey(t, h, tok, `{"mid":"`+m.MID+`","name":"temp","type":"secret","scopes":["charges:read"],"expires_at":"`+expires+`"}`)
 	pub := mustCreateKey(t, h, tok, `{"mid":"`+m.MID+`","name":"temp","type":"public","expires_at":"`+expires+`"}`)

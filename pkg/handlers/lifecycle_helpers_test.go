@@ -40,6 +40,16 @@ func (c *testClock) Advance(d time.Duration) {
 // stackAt is the whole handler stack with its clock at c.
 func stackAt(c *testClock) http.Handler { return deps(c.Now).All() }
 
+// clockedMerchant is a fresh merchant and its access token on a stack whose
+// clock the test moves.
+func clockedMerchant(t *testing.T) (*testClock, http.Handler, merchant, string) {
+	t.Helper()
+	clk := newClock()
+	h := stackAt(clk)
+	m := newMerchant(t)
+	return clk, h, m, tokenOn(t, h, m)
+}
+
 // mustCreateKey creates a key through h and returns the 201 response.
 func mustCreateKey(t *testing.T, h http.Handler, tok, body string) response {
 	t.Helper()

@@ -130,10 +130,7 @@ func TestLifecycleIdempotency422DifferentBody(t *testing.T) {
 }
 
 func TestLifecycleIdempotency409InFlightThenTakenOver(t *testing.T) {
-	clk := newClock()
-	h := stackAt(clk)
-	m := newMerchant(t)
-	tok := tokenOn(t, h, m)
+	clk, h, m, tok := clockedMerchant(t)
 	key := newIdempotencyKey()
 	body := `{"mid":"` + m.MID + `","name":"n","type":"secret","scopes":["charges:read"]}`
 	// A first request with this key that claimed it and has not finished.

@@ -12,10 +12,7 @@ import (
 var rollMembers = []string{"created_at", "errors", "id", "mid", "name", "previous_valid_until", "rolled_at", "scopes", "type", "value"}
 
 func TestLifecycleRollWithoutGraceStopsTheOldValueAtOnce(t *testing.T) {
-	clk := newClock()
-	h := stackAt(clk)
-	m := newMerchant(t)
-	tok := tokenOn(t, h, m)
+	clk, h, m, tok := clockedMerchant(t)
 	sec := mustCreateKey(t, h, tok, `{"mid":"`+m.MID+`","name":"server","type":"secret","scopes":["charges:read","api-keys:read"]}`)
 	id, old := str(sec, "id"), str(sec, "value")
 	clk.Advance(90 * time.Second)
@@ -61,10 +58,7 @@ func TestLifecycleRollWithoutGraceStopsTheOldValueAtOnce(t *testing.T) {
 }
 
 func TestLifecycleRollWithShortGrace(t *testing.T) {
-	clk := newClock()
-	h := stackAt(clk)
-	m := newMerchant(t)
-	tok := tokenOn(t, h, m)
+	clk, h, m, tok := clockedMerchant(t)
 	sec := mustCreateKey(t, h, tok, `{"mid":"`+m.MID+`","name":"server","type":"secret","scopes":["charges:read"]}`)
 	id, v0 := str(sec, "id"), str(sec, "value")
 
@@ -89,10 +83,7 @@ func TestLifecycleRollWithShortGrace(t *testing.T) {
 }
 
 func TestLifecycleRollAgainEndsTheEarlierGraceAtOnce(t *testing.T) {
-	clk := newClock()
-	h := stackAt(clk)
-	m := newMerchant(t)
-	tok := tokenOn(t, h, m)
+	clk, h, m, tok := clockedMerchant(t)
 	sec := mustCreateKey(t, h, tok, `{"mid":"`+m.MID+`","name":"server","type":"secret","scopes":["charges:read"]}`)
 	id, v0 := str(sec, "id"), str(sec, "value")
 	v1 := str(do(t, h, "POST", "/v1/api-keys/"+id+"/roll", bearer(tok), `{"grace_seconds":3600}`), "value")
