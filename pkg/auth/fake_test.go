@@ -2,9 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"sync"
 	"testing"
@@ -12,6 +9,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/token"
+	"github.com/flexfactor/credplane/pkg/token/tokentest"
 )
 
 // fakeStore is an in-memory Store with the same conditional semantics as
@@ -125,16 +123,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{store: newFakeStore(), now: time.Date(2024, 11, 16, 12, 0, 0, 0, time.UTC),
 		pubID: "key_pub", secID: "key_sec", mid: "mid_1", secretScopes: []string{"api-keys:read", "api-keys:write", "charges:read"}}
 	clock := func() time.Time { return f.now }
 	f.svc = &Service{
 		Store:  f.store,
-		Issuer: &token.Issuer{Signer: memSigner{key}, Issuer: "https://iss", Audience: "https://aud", Now: clock},
+		Issuer: &token.Issuer{Signer: tokentest.NewSigner(t), Issuer: "https://iss", Audience: "https://aud", Now: clock},
 		Stage:  apikey.Sandbox,
 		Now:    clock,
 	}
@@ -153,12 +147,4 @@ func mustValue(t *testing.T, typ apikey.Type) string {
 		t.Fatal(err)
 	}
 	return v
-}
-
-// memSigner is a Signer with an in-memory P-256 key.
-type memSigner struct{ key *ecdsa.PrivateKey }
-
-func (m memSigner) KeyID() string { return "kid-1" }
-func (m memSigner) SignDigest(_ context.Context, d []byte) ([]byte, error) {
-	return ecdsa.SignASN1(rand.Reader, m.key, d)
 }

@@ -2,9 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,14 +13,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/token"
+	"github.com/flexfactor/credplane/pkg/token/tokentest"
 )
-
-type memSigner struct{ key *ecdsa.PrivateKey }
-
-func (m memSigner) KeyID() string { return "kid-1" }
-func (m memSigner) SignDigest(_ context.Context, d []byte) ([]byte, error) {
-	return ecdsa.SignASN1(rand.Reader, m.key, d)
-}
 
 // countingStates is a key-state source that counts its reads.
 type countingStates struct {
@@ -43,22 +34,17 @@ func (c *countingStates) KeyStates(_ context.Context, ids ...string) (map[string
 // guarded returns a protected no-op route, a valid token for it and the
 // key-state source behind its status cache.
 func guarded(t testing.TB) (http.Handler, string, *countingStates) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss := &token.Issuer{Signer: memSigner{key}, Issuer: "https://iss", Audience: "https://aud"}
+	signer := tokentest.NewSigner(t)
+	iss := &token.Issuer{Signer: signer, Issuer: "https://iss", Audience: "https://aud"}
 	tok, err := iss.Issue(context.Background(), token.Subject{SecretKeyID: "key_s", PublicKeyID: "key_p", MID: "mid_1", Scopes: "api-keys:read"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	src := &countingStates{}
 	b := &httpapi.Bearer{
-		Verifier: &token.Verifier{Issuer: "https://iss", Audience: "https://aud", Keys: func(context.Context) (token.KeySet, error) {
-			return token.KeySet{"kid-1": &key.PublicKey}, nil
-		}},
-		Status: &auth.StatusCache{Source: src},
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Verifier: &token.Verifier{Issuer: "https://iss", Audience: "https://aud", Keys: signer.Keys},
+		Status:   &auth.StatusCache{Source: src},
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	return b.Require("api-keys:read", ok), tok.Token, src
