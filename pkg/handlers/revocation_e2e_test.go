@@ -1,28 +1,31 @@
 package handlers_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
-
-	"github.com/flexfactor/credplane/pkg/handlers"
 )
 
 // These tests join the two halves of revocation through the real routes:
 // DELETE and roll (issue 5) and the status cache and refresh checks that
 // make them reach tokens already issued (issue 3).
 
-func stackWithTTL(ttl time.Duration) handlers.Deps {
-	dd := deps(nil)
-	dd.StatusTTL = ttl
-	return dd
+// readerKey is a stack whose containers trust a key's status for only
+// 100 ms, a merchant on it, that merchant's admin token and a second secret
+// key (api-keys:read only) whose fate the test decides.
+func readerKey(t *testing.T) (h http.Handler, m merchant, admin string, key response) {
+	t.Helper()
+	d := deps(nil)
+	d.StatusTTL = 100 * time.Millisecond
+	h = d.All()
+	m = newMerchant(t)
+	admin = tokenOn(t, h, m)
+	key = mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"reader","type":"secret","scopes":["api-keys:read"]}`)
+	return h, m, admin, key
 }
 
 func TestDeleteThroughTheAPIStopsTokensAndRefresh(t *testing.T) {
-	h := stackWithTTL(100 * time.Millisecond).All()
-	m := newMerchant(t)
-	admin := tokenOn(t, h, m)
-	// A second managing key, so that the key under test can be deleted.
-	sec := mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"victim","type":"secret","scopes":["api-keys:read"]}`)
+	h, m, admin, sec := readerKey(t)
 	first := exchangeOn(t, h, m.AppKey, str(sec, "value"))
 	victimToken, refresh := str(first, "accessToken"), str(first, "refreshToken")
 
@@ -52,10 +55,7 @@ func TestDeleteThroughTheAPIStopsTokensAndRefresh(t *testing.T) {
 }
 
 func TestRollThroughTheAPIEndsOldTokens(t *testing.T) {
-	h := stackWithTTL(100 * time.Millisecond).All()
-	m := newMerchant(t)
-	admin := tokenOn(t, h, m)
-	sec := mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"rolled","type":"secret","scopes":["api-keys:read"]}`)
+	h, m, admin, sec := readerKey(t)
 	old := str(exchangeOn(t, h, m.AppKey, str(sec, "value")), "accessToken")
 	time.Sleep(1100 * time.Millisecond) // tokens carry whole seconds: roll in a later second
 
@@ -79,10 +79,7 @@ func TestRollThroughTheAPIEndsOldTokens(t *testing.T) {
 // token minted from the value before the first roll dies then, while one
 // minted from the value in its grace lives on.
 func TestSecondRollEndsTheEarlierGraceForTokens(t *testing.T) {
-	h := stackWithTTL(100 * time.Millisecond).All()
-	m := newMerchant(t)
-	admin := tokenOn(t, h, m)
-	sec := mustCreateKey(t, h, admin, `{"mid":"`+m.MID+`","name":"rolled twice","type":"secret","scopes":["api-keys:read"]}`)
+	h, m, admin, sec := readerKey(t)
 	path := "/v1/api-keys/" + str(sec, "id")
 	fromV0 := str(exchangeOn(t, h, m.AppKey, str(sec, "value")), "accessToken")
 
