@@ -283,13 +283,9 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	}
 	k.EarlierRolledAt = sk.Key.RolledAt
 	k.RolledAt, k.PreviousValidUntil = &at, &until
-	for attempt := 0; ; attempt++ {
-		m, err := s.mint(ctx, k, now)
-		if err != nil {
-			return Rolled{}, err
-		}
+	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
 		k.LastFour = LastFour(m.value)
-		r := Rollover{
+		return s.Store.RollKey(ctx, Rollover{
 			Key:             k,
 			OldDigest:       sk.Digest,
 			NewDigest:       m.digest,
@@ -297,17 +293,13 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 			Ended:           sk.PreviousDigest,
 			Sealed:          m.sealed,
 			SealedExpiresAt: m.sealedExpiresAt,
-		}
-		err = s.Store.RollKey(ctx, r)
-		if errors.Is(err, ErrDuplicateDigest) && attempt < 2 {
-			continue
-		}
-		if errors.Is(err, ErrConflict) {
-			return Rolled{}, ErrConflict // never roll twice behind the caller's back
-		}
-		if err != nil {
-			return Rolled{}, fmt.Errorf("roll key: %w", err)
-		}
-		return Rolled{Key: k, Value: m.value}, nil
+		})
+	})
+	if errors.Is(err, ErrConflict) {
+		return Rolled{}, ErrConflict // never roll twice behind the caller's back
 	}
+	if err != nil {
+		return Rolled{}, fmt.Errorf("roll key: %w", err)
+	}
+	return Rolled{Key: k, Value: m.value}, nil
 }

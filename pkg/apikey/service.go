@@ -83,26 +83,38 @@ func prepare(c Caller, in CreateInput) (Key, error) {
 }
 
 // issue gives k an id and a value and stores it, completing claim in the
-// same write when set; a digest collision (never seen in practice with 178
-// random bits) is retried with a new value.
+// same write when set.
 func (s *Service) issue(ctx context.Context, k Key, claim *IdempotencyClaim) (Created, error) {
 	now := s.now()
 	k.CreatedAt = now.Truncate(time.Second)
 	k.ID = NewID(now)
-	for attempt := 0; ; attempt++ {
+	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
+		k.LastFour = LastFour(m.value)
+		return s.Store.CreateKey(ctx, NewKey{Key: k, Digest: m.digest, Sealed: m.sealed, SealedExpiresAt: m.sealedExpiresAt, Claim: claim})
+	})
+	if err != nil {
+		return Created{}, fmt.Errorf("store key: %w", err)
+	}
+	return Created{Key: k, Value: m.value}, nil
+}
+
+// mintAttempts bounds the values tried when a digest is already taken (never
+// seen in practice with 178 random bits).
+const mintAttempts = 3
+
+// storeFresh mints a value for k and hands it to store, minting again while
+// store finds its digest taken (ErrDuplicateDigest).
+func (s *Service) storeFresh(ctx context.Context, k Key, now time.Time, store func(minted) error) (minted, error) {
+	for attempt := 1; ; attempt++ {
 		m, err := s.mint(ctx, k, now)
 		if err != nil {
-			return Created{}, err
+			return minted{}, err
 		}
-		k.LastFour = LastFour(m.value)
-		err = s.Store.CreateKey(ctx, NewKey{Key: k, Digest: m.digest, Sealed: m.sealed, SealedExpiresAt: m.sealedExpiresAt, Claim: claim})
-		if errors.Is(err, ErrDuplicateDigest) && attempt < 2 {
+		err = store(m)
+		if errors.Is(err, ErrDuplicateDigest) && attempt < mintAttempts {
 			continue
 		}
-		if err != nil {
-			return Created{}, fmt.Errorf("store key: %w", err)
-		}
-		return Created{Key: k, Value: m.value}, nil
+		return m, err
 	}
 }
 
