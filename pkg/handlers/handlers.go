@@ -79,31 +79,33 @@ func (d Deps) KeyStatus() *auth.StatusCache {
 	return &auth.StatusCache{Source: d.store(), TTL: d.StatusTTL, Now: d.Now}
 }
 
-func (d Deps) apiKeys() *apikeyapi.Handler {
+func (d Deps) apiKeys(v *token.Verifier) *apikeyapi.Handler {
 	return &apikeyapi.Handler{
 		Keys:   d.Keys(),
-		Bearer: &httpapi.Bearer{Verifier: d.Verifier(), Status: d.KeyStatus(), Log: d.Log},
+		Bearer: &httpapi.Bearer{Verifier: v, Status: d.KeyStatus(), Log: d.Log},
 		Log:    d.Log,
 		Now:    d.Now,
 	}
 }
 
-func (d Deps) token() *tokenapi.Handler {
-	return &tokenapi.Handler{Auth: d.Auth(), KeySet: d.Verifier().KeySet, Realm: d.Config.Issuer, Log: d.Log}
+func (d Deps) token(v *token.Verifier) *tokenapi.Handler {
+	return &tokenapi.Handler{Auth: d.Auth(), KeySet: v.KeySet, Realm: d.Config.Issuer, Log: d.Log}
 }
 
 // APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler { return apikeyapi.New(d.apiKeys()) }
+func (d Deps) APIKeys() http.Handler { return apikeyapi.New(d.apiKeys(d.Verifier())) }
 
 // Token is the handler of the token function.
-func (d Deps) Token() http.Handler { return tokenapi.New(d.token()) }
+func (d Deps) Token() http.Handler { return tokenapi.New(d.token(d.Verifier())) }
 
 // All serves every route on one mux: the local dev server and end-to-end
-// tests, where API Gateway's routing is not there to split them.
+// tests, where API Gateway's routing is not there to split them. Both
+// halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
+	v := d.Verifier()
 	mux := http.NewServeMux()
-	d.apiKeys().Register(mux)
-	d.token().Register(mux)
+	d.apiKeys(v).Register(mux)
+	d.token(v).Register(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Wrap(mux, d.Log)
 }
