@@ -33,12 +33,13 @@ const AccountID = "111122223333"
 // are installed (the Makefile exports it).
 const ToolsDirEnv = "FLEX_TOOLS_DIR"
 
+// RIEReservedPort is taken by the Lambda Runtime Interface Emulator for
+// itself (its default Runtime API port): nothing of ours may listen there.
+const RIEReservedPort = 9001
+
 const (
 	readyTimeout = 30 * time.Second
 	stopGrace    = 3 * time.Second
-	// rieReservedPort is taken by the Lambda Runtime Interface Emulator for
-	// itself: nothing of ours may listen there.
-	rieReservedPort = 9001
 	// portAttempts bounds how often a service is relaunched on a fresh port
 	// when the free port it was given got taken before it could bind.
 	portAttempts = 3
@@ -229,7 +230,7 @@ func (s *Stack) launch(svc *service, logw *lockedWriter) error {
 	port := svc.port
 	if port == 0 {
 		var err error
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return err
 		}
 	}
@@ -316,7 +317,7 @@ func checkPort(port int) error {
 		return nil
 	case port < 0 || port > 65535:
 		return fmt.Errorf("emulator: invalid port %d", port)
-	case port == rieReservedPort:
+	case port == RIEReservedPort:
 		return fmt.Errorf("emulator: port %d is reserved for the Lambda Runtime Interface Emulator", port)
 	case !portFree(port):
 		return fmt.Errorf("emulator: port %d on 127.0.0.1 is already in use", port)
@@ -324,8 +325,9 @@ func checkPort(port int) error {
 	return nil
 }
 
-// freePort asks the kernel for a port that is free on 127.0.0.1 right now.
-func freePort() (int, error) {
+// FreePort asks the kernel for a port that is free on 127.0.0.1 right now,
+// never RIEReservedPort.
+func FreePort() (int, error) {
 	for {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -333,7 +335,7 @@ func freePort() (int, error) {
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		_ = l.Close()
-		if port != rieReservedPort {
+		if port != RIEReservedPort {
 			return port, nil
 		}
 	}

@@ -27,10 +27,6 @@ import (
 // RIEBinary is the Runtime Interface Emulator's executable name.
 const RIEBinary = "aws-lambda-rie"
 
-// rieReservedPort is the RIE's default Runtime API port; we always give it
-// another one, so several functions (and a colleague's RIE) can run at once.
-const rieReservedPort = 9001
-
 // FindRIE returns the emulator installed by `make tools`
 // ($FLEX_TOOLS_DIR/bin or <repo>/.tools/bin), else the one on PATH.
 func FindRIE() (string, error) {
@@ -103,11 +99,13 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 	if log == nil {
 		log = io.Discard
 	}
-	apiPort, err := freePort()
+	apiPort, err := emulator.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	runtimePort, err := freePort()
+	// Not the RIE's default Runtime API port, so that several functions
+	// (and anyone else's RIE) can run at once.
+	runtimePort, err := emulator.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -234,21 +232,6 @@ func (r *RIE) Close() {
 		// Whatever the emulator left behind in its group goes too.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	})
-}
-
-// freePort returns a port free on 127.0.0.1 now, never the RIE's own 9001.
-func freePort() (int, error) {
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if port != rieReservedPort {
-			return port, nil
-		}
-	}
 }
 
 // Output returns everything the function and the emulator have printed so
