@@ -30,7 +30,7 @@ var (
 	// different request.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with another request")
 	// ErrReplayUnavailable: the key created under the idempotency key has
-	// been rolled since, so its first response no longer exists.
+	// been rolled or deleted since, so its first response no longer exists.
 	ErrReplayUnavailable = errors.New("idempotent response can no longer be replayed")
 )
 
@@ -45,4 +45,12 @@ type EscalationError struct{ Scopes []string }
 
 func (e *EscalationError) Error() string {
 	return "cannot grant scopes the caller does not hold: " + strings.Join(e.Scopes, ", ")
+}
+
+// ScopeError refuses a roll or a delete of a key holding scopes the
+// caller's token does not.
+type ScopeError struct{ Scopes []string }
+
+func (e *ScopeError) Error() string {
+	return "the caller's token lacks scopes of the target key: " + strings.Join(e.Scopes, ", ")
 }

@@ -35,7 +35,7 @@ func newFakeStore() *fakeStore {
 	}
 }
 
-func claimID(mid, key string) string { return mid + "\x00" + key }
+func claimID(c IdempotencyClaim) string { return c.MID + "\x00" + c.CallerKeyID + "\x00" + c.Key }
 
 func (f *fakeStore) CreateKey(_ context.Context, k NewKey) error {
 	f.mu.Lock()
@@ -46,7 +46,7 @@ func (f *fakeStore) CreateKey(_ context.Context, k NewKey) error {
 	}
 	var rec *IdempotencyRecord
 	if k.Claim != nil {
-		rec = f.claims[claimID(k.Claim.MID, k.Claim.Key)]
+		rec = f.claims[claimID(*k.Claim)]
 		if rec == nil || rec.Done || rec.Token != k.Claim.Token {
 			return ErrIdempotencyInFlight
 		}
@@ -160,7 +160,7 @@ func (f *fakeStore) RollKey(_ context.Context, ro Rollover) error {
 func (f *fakeStore) ClaimIdempotencyKey(_ context.Context, c IdempotencyClaim) (*IdempotencyRecord, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := claimID(c.MID, c.Key)
+	id := claimID(c)
 	if r, ok := f.claims[id]; ok && c.At.Before(f.claimExpiry[id].ExpiresAt) {
 		out := *r
 		return &out, nil
@@ -173,7 +173,7 @@ func (f *fakeStore) ClaimIdempotencyKey(_ context.Context, c IdempotencyClaim) (
 func (f *fakeStore) TakeOverIdempotencyKey(_ context.Context, c IdempotencyClaim, stale string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := claimID(c.MID, c.Key)
+	id := claimID(c)
 	r, ok := f.claims[id]
 	if !ok || r.Done || r.Token != stale {
 		return ErrIdempotencyInFlight
@@ -185,7 +185,7 @@ func (f *fakeStore) TakeOverIdempotencyKey(_ context.Context, c IdempotencyClaim
 func (f *fakeStore) ReleaseIdempotencyKey(_ context.Context, c IdempotencyClaim) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := claimID(c.MID, c.Key)
+	id := claimID(c)
 	if r, ok := f.claims[id]; ok && !r.Done && r.Token == c.Token {
 		delete(f.claims, id)
 		f.released++

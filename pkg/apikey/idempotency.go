@@ -11,7 +11,9 @@ import (
 )
 
 // Idempotent creation (Stripe semantics). A create carrying an idempotency
-// key first claims it for the merchant with a conditional write; the same
+// key first claims it for the calling secret key with a conditional write
+// (another key of the merchant using the same idempotency key makes its own
+// request, and can never be handed this one's secret); the same
 // transaction that writes the key then marks the claim done, so a key is
 // created at most once per idempotency key however many requests race
 // (no lock in memory: the table's conditions decide). Later requests with
@@ -55,6 +57,9 @@ type Fingerprint [sha256.Size]byte
 // IdempotencyClaim is one request's hold on an idempotency key.
 type IdempotencyClaim struct {
 	MID string
+	// CallerKeyID is the secret key behind the request: idempotency keys
+	// belong to it, not to the whole merchant.
+	CallerKeyID string
 	// Key is the client's idempotency key; stores keep only its hash.
 	Key         string
 	Fingerprint Fingerprint
@@ -77,8 +82,9 @@ type IdempotencyRecord struct {
 
 // IdempotencyStore holds idempotency claims with conditional writes.
 type IdempotencyStore interface {
-	// ClaimIdempotencyKey records c unless the merchant holds an unexpired
-	// record for the key; then it records nothing and returns that record.
+	// ClaimIdempotencyKey records c unless the calling key holds an
+	// unexpired record for the idempotency key; then it records nothing and
+	// returns that record.
 	ClaimIdempotencyKey(ctx context.Context, c IdempotencyClaim) (*IdempotencyRecord, error)
 	// TakeOverIdempotencyKey replaces the pending claim whose token is stale
 	// with c; ErrIdempotencyInFlight when that claim changed meanwhile.
@@ -89,10 +95,11 @@ type IdempotencyStore interface {
 }
 
 // CreateIdempotent is Create under an idempotency key, scoped to the
-// caller's merchant. replayed is set when the answer is the first
+// calling secret key. replayed is set when the answer is the first
 // request's. Errors: ErrIdempotencyMismatch (the key was used with another
 // request), ErrIdempotencyInFlight (the first request has not finished),
-// ErrReplayUnavailable (the created key was rolled since), and Create's.
+// ErrReplayUnavailable (the created key was rolled or deleted since), and
+// Create's.
 func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput, idemKey string) (created Created, replayed bool, err error) {
 	if !ValidIdempotencyKey(idemKey) {
 		return Created{}, false, &ValidationError{Problems: []string{MsgInvalidIdempotencyKey}}
@@ -104,8 +111,9 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	now := s.now()
 	claim := IdempotencyClaim{
 		MID:         c.MID,
+		CallerKeyID: c.KeyID,
 		Key:         idemKey,
-		Fingerprint: in.Fingerprint(),
+		Fingerprint: k.fingerprint(),
 		Token:       rand.Text(),
 		At:          now,
 		LockedUntil: now.Add(IdempotencyLock),
@@ -141,7 +149,8 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 
 // replay rebuilds the first response: the key's metadata does not change
 // after creation, and its value is read back from its sealed item, which
-// holds the created value until the key is rolled.
+// holds the created value until the key is rolled. A key rolled or deleted
+// since has no first response any more: its value is never shown again.
 func (s *Service) replay(ctx context.Context, c Caller, id string) (Created, error) {
 	sk, err := s.Store.GetKey(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -150,7 +159,7 @@ func (s *Service) replay(ctx context.Context, c Caller, id string) (Created, err
 	if err != nil {
 		return Created{}, fmt.Errorf("read created key: %w", err)
 	}
-	if sk.Key.MID != c.MID || sk.Key.RolledAt != nil || sk.Sealed == nil {
+	if sk.Key.MID != c.MID || sk.Key.RolledAt != nil || sk.Key.Revoked || sk.Sealed == nil {
 		return Created{}, ErrReplayUnavailable
 	}
 	plain, err := s.Sealer.Open(ctx, *sk.Sealed, EncryptionContext(sk.Key.MID, sk.Key.ID))
@@ -163,13 +172,20 @@ func (s *Service) replay(ctx context.Context, c Caller, id string) (Created, err
 	return Created{Key: sk.Key, Value: string(plain)}, nil
 }
 
-// Fingerprint hashes the validated request in a canonical form, so that
-// member order, white space and duplicate scopes do not make two requests
-// differ, while an omitted scopes list differs from an explicit one.
-func (in CreateInput) Fingerprint() Fingerprint {
+// Fingerprint identifies what the request asks of the caller c: the key it
+// would create, after defaults (see Key.fingerprint).
+func (in CreateInput) Fingerprint(c Caller) Fingerprint {
+	return in.withDefaults(c).fingerprint()
+}
+
+// fingerprint hashes the key a request asks for, after defaults are
+// applied, in a canonical form: member order, white space and duplicate
+// scopes do not make two requests differ, and an omitted scopes list equals
+// the explicit list it defaults to.
+func (k Key) fingerprint() Fingerprint {
 	var exp *string
-	if in.ExpiresAt != nil {
-		v := in.ExpiresAt.UTC().Format(time.RFC3339)
+	if k.ExpiresAt != nil {
+		v := k.ExpiresAt.UTC().Format(time.RFC3339)
 		exp = &v
 	}
 	b, err := json.Marshal(struct {
@@ -178,7 +194,7 @@ func (in CreateInput) Fingerprint() Fingerprint {
 		Type      Type     `json:"type"`
 		Scopes    []string `json:"scopes"`
 		ExpiresAt *string  `json:"expires_at"`
-	}{in.MID, in.Name, in.Type, in.Scopes, exp})
+	}{k.MID, k.Name, k.Type, k.Scopes, exp})
 	if err != nil {
 		panic("apikey: fingerprint: " + err.Error()) // strings only: cannot fail
 	}

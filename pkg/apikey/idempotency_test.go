@@ -96,7 +96,7 @@ func TestFingerprintIgnoresTheTimeZoneOfTheExpiry(t *testing.T) {
 	a, b := idemInput, idemInput
 	a.ExpiresAt = ptr(now.Add(time.Hour))
 	b.ExpiresAt = ptr(now.Add(time.Hour).In(time.FixedZone("CET", 3600)))
-	if a.Fingerprint() != b.Fingerprint() {
+	if a.Fingerprint(owner) != b.Fingerprint(owner) {
 		t.Fatal("the same instant in two zones fingerprints differently")
 	}
 }
@@ -105,7 +105,7 @@ func TestCreateIdempotentInFlightAndTakeOver(t *testing.T) {
 	svc, st, _ := newService()
 	clk := clock(svc)
 	// A request that claimed the key and has not finished (or died).
-	stale := IdempotencyClaim{MID: owner.MID, Key: "k", Fingerprint: idemInput.Fingerprint(), Token: "stale", At: now, LockedUntil: now.Add(IdempotencyLock), ExpiresAt: now.Add(IdempotencyWindow)}
+	stale := IdempotencyClaim{MID: owner.MID, CallerKeyID: owner.KeyID, Key: "k", Fingerprint: idemInput.Fingerprint(owner), Token: "stale", At: now, LockedUntil: now.Add(IdempotencyLock), ExpiresAt: now.Add(IdempotencyWindow)}
 	if prior, err := st.ClaimIdempotencyKey(ctx, stale); prior != nil || err != nil {
 		t.Fatal(prior, err)
 	}

@@ -90,11 +90,15 @@ type Key struct {
 	// when the value it replaced stopped (or stops) working.
 	RolledAt           *time.Time
 	PreviousValidUntil *time.Time
-	// EarlierRolledAt is the roll before the last one: a roll during a grace
-	// period ends that grace at once, so anything the key issued before
-	// this time is dead.
-	EarlierRolledAt *time.Time
+	// Generation numbers the key's values: 1 for the value it was created
+	// with, one more for each roll. Digest lookups, refresh tokens and
+	// access tokens carry the generation of the value that minted them, so
+	// a roll ends them by number, not by comparing clocks.
+	Generation int64
 }
+
+// FirstGeneration is the generation of a key's first value.
+const FirstGeneration = 1
 
 // StatusAt is the key's status at the given time.
 func (k Key) StatusAt(now time.Time) Status {

@@ -123,6 +123,20 @@ func (s *Service) owned(ctx context.Context, c Caller, id string) (StoredKey, er
 	return sk, nil
 }
 
+// manageable reads one of the caller's keys for a roll or a delete, which
+// need a token holding every scope of the key: otherwise a narrow key could
+// take over a more powerful one (roll) or lock its owner out (delete).
+func (s *Service) manageable(ctx context.Context, c Caller, id string) (StoredKey, error) {
+	sk, err := s.owned(ctx, c, id)
+	if err != nil {
+		return StoredKey{}, err
+	}
+	if missing := scope.Missing(c.Scopes, sk.Key.Scopes); len(missing) > 0 {
+		return StoredKey{}, &ScopeError{Scopes: missing}
+	}
+	return sk, nil
+}
+
 // ValidID reports whether s has the shape of a key id: "key_" and a ULID in
 // its canonical (upper-case) form, as NewID writes them.
 func ValidID(s string) bool {
@@ -196,7 +210,7 @@ const deleteAttempts = 3
 // succeeds again without changing it.
 func (s *Service) Delete(ctx context.Context, c Caller, id string) (Deleted, error) {
 	for range deleteAttempts {
-		sk, err := s.owned(ctx, c, id)
+		sk, err := s.manageable(ctx, c, id)
 		if err != nil {
 			return Deleted{}, err
 		}
@@ -264,7 +278,7 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	if grace < 0 || grace > MaxGrace {
 		return Rolled{}, &ValidationError{Problems: []string{MsgInvalidGrace}}
 	}
-	sk, err := s.owned(ctx, c, id)
+	sk, err := s.manageable(ctx, c, id)
 	if err != nil {
 		return Rolled{}, err
 	}
@@ -281,8 +295,8 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	if grace > 0 {
 		until = now.Add(grace + time.Second - 1).Truncate(time.Second)
 	}
-	k.EarlierRolledAt = sk.Key.RolledAt
 	k.RolledAt, k.PreviousValidUntil = &at, &until
+	k.Generation = sk.Key.Generation + 1
 	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
 		k.LastFour = LastFour(m.value)
 		return s.Store.RollKey(ctx, Rollover{

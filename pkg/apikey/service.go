@@ -66,12 +66,19 @@ func prepare(c Caller, in CreateInput) (Key, error) {
 	if in.MID != c.MID {
 		return Key{}, ErrForeignMerchant
 	}
+	k := in.withDefaults(c)
+	if missing := scope.Missing(c.Scopes, k.Scopes); len(missing) > 0 {
+		return Key{}, &EscalationError{Scopes: missing}
+	}
+	return k, nil
+}
+
+// withDefaults is the key a request asks c for, with the type's default
+// scopes when it names none.
+func (in CreateInput) withDefaults(c Caller) Key {
 	scopes := in.Scopes
 	if scopes == nil {
 		scopes = DefaultScopes(in.Type, c.Scopes)
-	}
-	if missing := scope.Missing(c.Scopes, scopes); len(missing) > 0 {
-		return Key{}, &EscalationError{Scopes: missing}
 	}
 	return Key{
 		MID:       in.MID,
@@ -79,7 +86,7 @@ func prepare(c Caller, in CreateInput) (Key, error) {
 		Type:      in.Type,
 		Scopes:    scopes,
 		ExpiresAt: in.ExpiresAt,
-	}, nil
+	}
 }
 
 // issue gives k an id and a value and stores it, completing claim in the
@@ -88,6 +95,7 @@ func (s *Service) issue(ctx context.Context, k Key, claim *IdempotencyClaim) (Cr
 	now := s.now()
 	k.CreatedAt = now.Truncate(time.Second)
 	k.ID = NewID(now)
+	k.Generation = FirstGeneration
 	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
 		k.LastFour = LastFour(m.value)
 		return s.Store.CreateKey(ctx, NewKey{Key: k, Digest: m.digest, Sealed: m.sealed, SealedExpiresAt: m.sealedExpiresAt, Claim: claim})

@@ -23,11 +23,14 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 	d, err := h.Keys.Delete(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		p, ok := problemOf(err)
-		if !ok {
+		switch {
+		case !ok:
 			httpapi.Internal(w, r, h.Log, err)
-			return
+		case p.Status == http.StatusForbidden:
+			h.fail(w, r, err) // the generic forbidden body, as on every route
+		default:
+			httpapi.JSON(w, p.Status, deleteBody{Status: "FAILED", Errors: p.Messages})
 		}
-		httpapi.JSON(w, p.Status, deleteBody{Status: "FAILED", Errors: p.Messages})
 		return
 	}
 	result := msgDeleted

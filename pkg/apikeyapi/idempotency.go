@@ -22,8 +22,9 @@ const (
 	// MsgIdempotencyMismatch (422): the key was first used with another body.
 	MsgIdempotencyMismatch = "This Idempotency-Key was already used with a different request body."
 	// MsgReplayUnavailable (409): the key created under the idempotency key
-	// was rolled since, so its first response (its old value) is gone.
-	MsgReplayUnavailable = "The API key created with this Idempotency-Key has been rolled since; its first response can no longer be replayed."
+	// was rolled or deleted since, so its first response (its old value) is
+	// gone.
+	MsgReplayUnavailable = "The key this request created has changed since."
 	// MsgIdempotencyKeysDiffer (400): header and body member disagree.
 	MsgIdempotencyKeysDiffer = "Idempotency-Key header and idempotencyKey member differ."
 )

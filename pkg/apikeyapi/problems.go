@@ -7,6 +7,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/scope"
 )
 
 // Public messages of the lifecycle routes.
@@ -29,6 +30,9 @@ type problem struct {
 	Messages []string
 	// RetryAfter asks the client to retry shortly (409 in flight).
 	RetryAfter bool
+	// Challenge, when set, is the scope of an insufficient_scope
+	// WWW-Authenticate challenge.
+	Challenge string
 }
 
 // problemOf maps every domain error of the api-keys routes to its status
@@ -37,6 +41,7 @@ type problem struct {
 func problemOf(err error) (p problem, ok bool) {
 	var ve *apikey.ValidationError
 	var esc *apikey.EscalationError
+	var se *apikey.ScopeError
 	one := func(status int, msg string) (problem, bool) {
 		return problem{Status: status, Messages: []string{msg}}, true
 	}
@@ -47,6 +52,10 @@ func problemOf(err error) (p problem, ok bool) {
 		return one(http.StatusForbidden, MsgForeignMerchant)
 	case errors.As(err, &esc):
 		return one(http.StatusForbidden, msgEscalation+strings.Join(esc.Scopes, ", ")+".")
+	case errors.As(err, &se):
+		// The generic forbidden answer, as for a token without the route's
+		// scope, naming the scopes needed (RFC 6750 §3).
+		return problem{Status: http.StatusForbidden, Messages: []string{httpapi.MsgForbiddenScope}, Challenge: scope.Join(se.Scopes)}, true
 	case errors.As(err, &ve):
 		return problem{Status: http.StatusBadRequest, Messages: ve.Problems}, true
 	case errors.Is(err, apikey.ErrInvalidCursor):
@@ -82,5 +91,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (p problem) writeHeader(w http.ResponseWriter) {
 	if p.RetryAfter {
 		w.Header().Set("Retry-After", "1")
+	}
+	if p.Challenge != "" {
+		httpapi.InsufficientScope(w, p.Challenge)
 	}
 }

@@ -30,6 +30,8 @@ type Credential struct {
 	ExpiresAt *time.Time // the key's own expiry
 	// ValidUntil ends an old value's grace period after a roll.
 	ValidUntil *time.Time
+	// Generation is the generation of this value of the key.
+	Generation int64
 }
 
 // usableAt reports whether the credential may authenticate at now.
@@ -44,7 +46,9 @@ type Store interface {
 	// strongly consistent read; a missing digest yields nil.
 	LookupCredentials(ctx context.Context, a, b apikey.Digest) (*Credential, *Credential, error)
 	// RecordExchange stores a refresh token and sets last_used on both keys,
-	// in one write; apikey.ErrNotFound when a key is gone or revoked.
+	// in one write conditioned on both keys still admitting the generations
+	// presented; apikey.ErrNotFound when a key is gone, revoked, or rolled
+	// past them meanwhile.
 	RecordExchange(ctx context.Context, r RefreshRecord) error
 	KeyStates
 	RefreshStore
@@ -66,8 +70,11 @@ type Tokens struct {
 type Client struct {
 	PublicKeyID string
 	SecretKeyID string
-	MID         string
-	Scopes      []string
+	// PublicGen and SecretGen are the generations of the values presented.
+	PublicGen int64
+	SecretGen int64
+	MID       string
+	Scopes    []string
 	// ValidUntil is the earliest end of a grace period among the two values
 	// presented (nil when neither is an old value of a rolled key).
 	ValidUntil *time.Time
@@ -111,6 +118,8 @@ func (s *Service) Authenticate(ctx context.Context, appKey, appSecret string) (C
 	return Client{
 		PublicKeyID: pub.KeyID,
 		SecretKeyID: sec.KeyID,
+		PublicGen:   pub.Generation,
+		SecretGen:   sec.Generation,
 		MID:         sec.MID,
 		Scopes:      sec.Scopes,
 		ValidUntil:  earliest(pub.ValidUntil, sec.ValidUntil),
@@ -135,6 +144,8 @@ func (s *Service) Exchange(ctx context.Context, appKey, appSecret string, reques
 		subject: token.Subject{
 			SecretKeyID: c.SecretKeyID,
 			PublicKeyID: c.PublicKeyID,
+			SecretGen:   c.SecretGen,
+			PublicGen:   c.PublicGen,
 			MID:         c.MID,
 			Scopes:      sc,
 			AuthTime:    now,
@@ -186,18 +197,22 @@ func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	now := s.now()
+	authTime := g.subject.AuthTime.UTC().Truncate(time.Second)
 	rec := RefreshRecord{
 		Digest:      digest,
 		FamilyID:    g.family,
 		SecretKeyID: g.subject.SecretKeyID,
 		PublicKeyID: g.subject.PublicKeyID,
+		SecretGen:   g.subject.SecretGen,
+		PublicGen:   g.subject.PublicGen,
 		MID:         g.subject.MID,
 		Scope:       g.refreshScope,
-		AuthTime:    g.subject.AuthTime.UTC().Truncate(time.Second),
+		AuthTime:    authTime,
 		ValidUntil:  g.subject.NotAfter,
-		IssuedAt:    now,
-		ExpiresAt:   now.Add(RefreshTTL),
+		IssuedAt:    s.now(),
+		// A family ends RefreshTTL after the exchange that started it,
+		// however often it is refreshed.
+		ExpiresAt: authTime.Add(RefreshTTL),
 	}
 	if g.replaces == nil {
 		err = s.Store.RecordExchange(ctx, rec)

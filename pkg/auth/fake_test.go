@@ -42,15 +42,16 @@ func (f *fakeStore) LookupCredentials(_ context.Context, a, b apikey.Digest) (*C
 	return f.creds[a], f.creds[b], nil
 }
 
-func (f *fakeStore) keyUsable(id string) bool {
-	st, ok := f.states[id]
-	return ok && !st.Revoked
+// pairAdmitted is the adapter's condition on both key records: each still
+// admits the generation r was minted from.
+func (f *fakeStore) pairAdmitted(r RefreshRecord) bool {
+	return admitsAll(f.states, r.MID, r.IssuedAt, KeyRef{r.SecretKeyID, r.SecretGen}, KeyRef{r.PublicKeyID, r.PublicGen})
 }
 
 func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.keyUsable(r.SecretKeyID) || !f.keyUsable(r.PublicKeyID) {
+	if !f.pairAdmitted(r) {
 		return apikey.ErrNotFound
 	}
 	f.put(r)
@@ -88,7 +89,7 @@ func (f *fakeStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*Refr
 func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, revoked := f.families[next.FamilyID]; revoked || !f.keyUsable(next.SecretKeyID) || !f.keyUsable(next.PublicKeyID) {
+	if _, revoked := f.families[next.FamilyID]; revoked || !f.pairAdmitted(next) {
 		return ErrInvalidGrant
 	}
 	r, ok := f.refresh[old]
@@ -134,11 +135,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.appKey = mustValue(t, apikey.Public)
 	f.appSecret = mustValue(t, apikey.Secret)
-	f.store.creds[apikey.DigestOf(f.appKey)] = &Credential{Digest: apikey.DigestOf(f.appKey), KeyID: f.pubID, MID: f.mid, Type: apikey.Public}
-	f.store.creds[apikey.DigestOf(f.appSecret)] = &Credential{Digest: apikey.DigestOf(f.appSecret), KeyID: f.secID, MID: f.mid, Type: apikey.Secret, Scopes: f.secretScopes}
-	f.store.states[f.pubID], f.store.states[f.secID] = KeyState{}, KeyState{}
+	f.store.creds[apikey.DigestOf(f.appKey)] = &Credential{Digest: apikey.DigestOf(f.appKey), KeyID: f.pubID, MID: f.mid, Type: apikey.Public, Generation: 1}
+	f.store.creds[apikey.DigestOf(f.appSecret)] = &Credential{Digest: apikey.DigestOf(f.appSecret), KeyID: f.secID, MID: f.mid, Type: apikey.Secret, Scopes: f.secretScopes, Generation: 1}
+	f.store.states[f.pubID], f.store.states[f.secID] = f.state(), f.state()
 	return f
 }
+
+// state is the standing of one of the fixture's keys, never rolled.
+func (f *fixture) state() KeyState { return KeyState{MID: f.mid, Generation: 1} }
 
 func mustValue(t *testing.T, typ apikey.Type) string {
 	t.Helper()

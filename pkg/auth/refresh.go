@@ -13,7 +13,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/token"
 )
 
-// RefreshTTL is how long an unused refresh token stays valid.
+// RefreshTTL is how long a refresh family lives: from the key-pair
+// exchange that started it, whatever its refreshes.
 const RefreshTTL = 24 * time.Hour
 
 // Refresh failures. ErrInvalidGrant is the one public answer for every
@@ -33,10 +34,15 @@ type RefreshRecord struct {
 	FamilyID    string
 	SecretKeyID string
 	PublicKeyID string
-	MID         string
-	Scope       string
-	// AuthTime is when the key pair was presented; rotations keep it, so a
-	// roll of either key reaches the whole family.
+	// SecretGen and PublicGen are the generations of the key values the
+	// family was started with; rotations keep them, so a roll of either key
+	// reaches the whole family.
+	SecretGen int64
+	PublicGen int64
+	MID       string
+	Scope     string
+	// AuthTime is when the key pair was presented; rotations keep it, and
+	// the family ends RefreshTTL after it.
 	AuthTime time.Time
 	// ValidUntil ends the family with the grace period of an old value it
 	// was started with (nil: no such end).
@@ -56,7 +62,7 @@ type RefreshStore interface {
 	// RotateRefresh marks old rotated, stores next and sets last_used on
 	// both keys in one conditional write. ErrRefreshConflict when old was
 	// rotated or revoked meanwhile; ErrInvalidGrant when the family was
-	// revoked or a key is gone or revoked.
+	// revoked or a key is gone, revoked, or rolled past next's generations.
 	RotateRefresh(ctx context.Context, old [sha256.Size]byte, next RefreshRecord) error
 	// RevokeFamily marks r revoked and bars every token of its family from
 	// rotation until the given time, in one write.
@@ -66,7 +72,7 @@ type RefreshStore interface {
 // Refresh rotates a refresh token: it dies and a new pair is issued in the
 // same family. A token that was already rotated is a reuse: the whole family
 // is revoked. Both keys must still stand (KeyState.Admits). client, when
-// set, must be the client the token was issued to. requested narrows the
+// set, must be the key pair the token was issued to. requested narrows the
 // new access token's scope. Failures: ErrInvalidGrant, ErrInvalidScope.
 func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Client, requested []string) (Tokens, error) {
 	if !IsRefreshToken(refreshToken) {
@@ -90,14 +96,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Clie
 	if !now.Before(rec.ExpiresAt) || (rec.ValidUntil != nil && !now.Before(*rec.ValidUntil)) {
 		return Tokens{}, ErrInvalidGrant
 	}
-	if client != nil && (client.PublicKeyID != rec.PublicKeyID || client.MID != rec.MID) {
+	if client != nil && (client.PublicKeyID != rec.PublicKeyID || client.SecretKeyID != rec.SecretKeyID || client.MID != rec.MID) {
 		return Tokens{}, ErrInvalidGrant // issued to another client (RFC 6749 §5.2)
 	}
 	states, err := s.Store.KeyStates(ctx, rec.SecretKeyID, rec.PublicKeyID)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("read key states: %w", err)
 	}
-	if !admitsAll(states, rec.AuthTime, now, rec.SecretKeyID, rec.PublicKeyID) {
+	if !admitsAll(states, rec.MID, now, KeyRef{rec.SecretKeyID, rec.SecretGen}, KeyRef{rec.PublicKeyID, rec.PublicGen}) {
 		return Tokens{}, ErrInvalidGrant
 	}
 	sc, err := narrow(scope.Split(rec.Scope), requested)
@@ -108,6 +114,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Clie
 		subject: token.Subject{
 			SecretKeyID: rec.SecretKeyID,
 			PublicKeyID: rec.PublicKeyID,
+			SecretGen:   rec.SecretGen,
+			PublicGen:   rec.PublicGen,
 			MID:         rec.MID,
 			Scopes:      sc,
 			AuthTime:    rec.AuthTime,

@@ -113,24 +113,32 @@ func TestRefreshRefused(t *testing.T) {
 		{name: "an access token", token: func(tok Tokens) string { return tok.AccessToken }},
 		{name: "unknown", token: func(Tokens) string { return "rt_" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }},
 		{name: "expired", change: func(f *fixture) { f.now = f.now.Add(RefreshTTL) }},
-		{name: "secret key deleted", change: func(f *fixture) { f.store.states[f.secID] = KeyState{Revoked: true} }},
-		{name: "public key deleted", change: func(f *fixture) { f.store.states[f.pubID] = KeyState{Revoked: true} }},
+		{name: "secret key deleted", change: func(f *fixture) { f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 1, Revoked: true} }},
+		{name: "public key deleted", change: func(f *fixture) { f.store.states[f.pubID] = KeyState{MID: f.mid, Generation: 1, Revoked: true} }},
 		{name: "secret key record gone", change: func(f *fixture) { delete(f.store.states, f.secID) }},
-		{name: "secret key expired", change: func(f *fixture) { f.store.states[f.secID] = KeyState{ExpiresAt: past(f)} }},
+		{name: "secret key expired", change: func(f *fixture) { f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 1, ExpiresAt: past(f)} }},
+		{name: "secret rolled twice, in the second grace", change: func(f *fixture) {
+			end := f.now.Add(time.Hour)
+			f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 3, RolledAt: &f.now, PreviousValidUntil: &end}
+		}},
+		{name: "secret rolled in the second of the exchange, no grace", change: func(f *fixture) {
+			f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 2, RolledAt: &f.now, PreviousValidUntil: &f.now}
+		}},
 		{name: "secret rolled, grace over", change: func(f *fixture) {
 			f.now = f.now.Add(time.Minute)
-			f.store.states[f.secID] = KeyState{RolledAt: past(f), PreviousValidUntil: past(f)}
+			f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 2, RolledAt: past(f), PreviousValidUntil: past(f)}
 		}},
 		{name: "public key rolled, grace over", change: func(f *fixture) {
 			f.now = f.now.Add(time.Minute)
-			f.store.states[f.pubID] = KeyState{RolledAt: past(f), PreviousValidUntil: past(f)}
+			f.store.states[f.pubID] = KeyState{MID: f.mid, Generation: 2, RolledAt: past(f), PreviousValidUntil: past(f)}
 		}},
 		{name: "revoked", change: func(f *fixture) {
 			for _, rec := range f.store.refresh {
 				f.store.RevokeFamily(context.Background(), *rec, f.now, f.now.Add(RefreshTTL))
 			}
 		}},
-		{name: "another client", client: func(f *fixture) *Client { return &Client{PublicKeyID: "key_other", MID: f.mid} }},
+		{name: "another client", client: func(f *fixture) *Client { return &Client{PublicKeyID: "key_other", SecretKeyID: f.secID, MID: f.mid} }},
+		{name: "the right client with another secret key", client: func(f *fixture) *Client { return &Client{PublicKeyID: f.pubID, SecretKeyID: "key_other", MID: f.mid} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,7 +168,7 @@ func TestRefreshAcrossARoll(t *testing.T) {
 	// The secret is rolled a minute later with an hour of grace.
 	f.now = f.now.Add(time.Minute)
 	rolled, graceEnd := f.now, f.now.Add(time.Hour)
-	f.store.states[f.secID] = KeyState{RolledAt: &rolled, PreviousValidUntil: &graceEnd}
+	f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 2, RolledAt: &rolled, PreviousValidUntil: &graceEnd}
 	// Within the grace period the family lives on, and rotation does not
 	// launder it: the successor keeps the original auth time.
 	f.now = f.now.Add(30 * time.Minute)
@@ -243,8 +251,32 @@ func TestRevoke(t *testing.T) {
 func TestExchangeRefusesADeletedKeyRace(t *testing.T) {
 	f := newFixture(t)
 	// The digest lookup still answers, but the record was revoked meanwhile.
-	f.store.states[f.secID] = KeyState{Revoked: true}
+	f.store.states[f.secID] = KeyState{MID: f.mid, Generation: 1, Revoked: true}
 	if _, err := f.svc.Exchange(context.Background(), f.appKey, f.appSecret, nil); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRefreshFamilyEndsADayAfterItsExchange(t *testing.T) {
+	f := newFixture(t)
+	start := f.now
+	rt := f.exchange(t).RefreshToken
+	// Refreshed every 8 hours: each token is young, the family is not.
+	for i := 1; i < 3; i++ {
+		f.now = start.Add(time.Duration(i) * RefreshTTL / 3)
+		next, err := f.svc.Refresh(context.Background(), rt, nil, nil)
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		rt = next.RefreshToken
+	}
+	for _, rec := range f.store.refresh {
+		if !rec.ExpiresAt.Equal(start.Add(RefreshTTL)) {
+			t.Fatalf("a refresh record expires at %v, want the family's end %v", rec.ExpiresAt, start.Add(RefreshTTL))
+		}
+	}
+	f.now = start.Add(RefreshTTL)
+	if _, err := f.svc.Refresh(context.Background(), rt, nil, nil); !errors.Is(err, ErrInvalidGrant) {
+		t.Fatalf("a refresh %v after the exchange: %v, want ErrInvalidGrant", RefreshTTL, err)
 	}
 }

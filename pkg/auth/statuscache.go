@@ -51,18 +51,18 @@ func (c *StatusCache) ttl() time.Duration {
 	return c.TTL
 }
 
-// Active reports whether a token minted from the keys, with the key pair
-// presented at authTime, may be used now (KeyState.Admits for every key).
-// The keys not cached are read in one call; a failed read is returned as an
-// error and not cached.
-func (c *StatusCache) Active(ctx context.Context, authTime time.Time, keyIDs ...string) (bool, error) {
+// Active reports whether a token minted for merchant mid from the keys
+// (each with the generation of the value that minted it) may be used now
+// (KeyState.Admits for every key). The keys not cached are read in one
+// call; a failed read is returned as an error and not cached.
+func (c *StatusCache) Active(ctx context.Context, mid string, keys ...KeyRef) (bool, error) {
 	now := c.now()
-	entries := make([]statusEntry, len(keyIDs))
+	entries := make([]statusEntry, len(keys))
 	var missing []string
-	for i, id := range keyIDs {
-		e, ok := c.get(id, now)
+	for i, k := range keys {
+		e, ok := c.get(k.ID, now)
 		if !ok {
-			missing = append(missing, id)
+			missing = append(missing, k.ID)
 		}
 		entries[i] = e
 	}
@@ -71,17 +71,17 @@ func (c *StatusCache) Active(ctx context.Context, authTime time.Time, keyIDs ...
 		if err != nil {
 			return false, err
 		}
-		for i, id := range keyIDs {
-			if slices.Contains(missing, id) {
-				entries[i].state, entries[i].found = states[id]
+		for i, k := range keys {
+			if slices.Contains(missing, k.ID) {
+				entries[i].state, entries[i].found = states[k.ID]
 				entries[i].fetched = now
-				c.put(id, entries[i])
+				c.put(k.ID, entries[i])
 			}
 		}
 	}
 	ok := true
-	for _, e := range entries {
-		ok = e.found && e.state.Admits(authTime, now) && ok
+	for i, e := range entries {
+		ok = e.found && e.state.Admits(mid, keys[i].Generation, now) && ok
 	}
 	return ok, nil
 }

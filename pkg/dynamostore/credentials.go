@@ -94,6 +94,7 @@ func credential(item map[string]types.AttributeValue) *auth.Credential {
 		Scopes:     getList(item, "scopes"),
 		ExpiresAt:  getTime(item, "expires_at"),
 		ValidUntil: getTime(item, "valid_until"),
+		Generation: getGeneration(item),
 	}
 	copy(c.Digest[:], getB(item, "digest"))
 	return c

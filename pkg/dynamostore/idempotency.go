@@ -14,7 +14,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/apikey"
 )
 
-// An idempotency record IDEM#<mid>#<sha256(key)> / IDEM is written pending
+// An idempotency record IDEM#<mid>#<calling key id>#<sha256(key)> / IDEM
+// belongs to the secret key that made the request. It is written pending
 // by a conditional PutItem (the claim), and turned done, with the id of the
 // created key, by the key's creation transaction. Its ttl is the end of the
 // replay window; until DynamoDB sweeps it, an expired record is treated as
@@ -32,9 +33,9 @@ var idemNames = map[string]string{
 	"#locked": "locked_until", "#fp": "fingerprint", "#key": "key_id",
 }
 
-func idemPK(mid, key string) string {
-	h := sha256.Sum256([]byte(key))
-	return "IDEM#" + mid + "#" + hexOf(h[:])
+func idemPK(c apikey.IdempotencyClaim) string {
+	h := sha256.Sum256([]byte(c.Key))
+	return "IDEM#" + c.MID + "#" + c.CallerKeyID + "#" + hexOf(h[:])
 }
 
 // names returns the subset of idemNames an expression uses.
@@ -51,15 +52,16 @@ func names(keys ...string) map[string]string {
 // service sends it back, else from a strongly consistent read).
 func (st *Store) ClaimIdempotencyKey(ctx context.Context, c apikey.IdempotencyClaim) (*apikey.IdempotencyRecord, error) {
 	item := map[string]types.AttributeValue{
-		AttrPK:         s(idemPK(c.MID, c.Key)),
-		AttrSK:         s(skIdem),
-		"mid":          s(c.MID),
-		"fingerprint":  b(c.Fingerprint[:]),
-		"state":        s(claimPending),
-		"claim":        s(c.Token),
-		"locked_until": millis(c.LockedUntil),
-		"created_at":   ts(c.At),
-		AttrTTL:        n(c.ExpiresAt.Unix()),
+		AttrPK:          s(idemPK(c)),
+		AttrSK:          s(skIdem),
+		"mid":           s(c.MID),
+		"caller_key_id": s(c.CallerKeyID),
+		"fingerprint":   b(c.Fingerprint[:]),
+		"state":         s(claimPending),
+		"claim":         s(c.Token),
+		"locked_until":  millis(c.LockedUntil),
+		"created_at":    ts(c.At),
+		AttrTTL:         n(c.ExpiresAt.Unix()),
 	}
 	for range 2 {
 		_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -81,7 +83,7 @@ func (st *Store) ClaimIdempotencyKey(ctx context.Context, c apikey.IdempotencyCl
 		if old == nil {
 			out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
 				TableName:      &st.Table,
-				Key:            itemKey(idemPK(c.MID, c.Key), skIdem),
+				Key:            itemKey(idemPK(c), skIdem),
 				ConsistentRead: aws.Bool(true),
 			})
 			if err != nil {
@@ -100,7 +102,7 @@ func (st *Store) ClaimIdempotencyKey(ctx context.Context, c apikey.IdempotencyCl
 func (st *Store) TakeOverIdempotencyKey(ctx context.Context, c apikey.IdempotencyClaim, stale string) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &st.Table,
-		Key:                      itemKey(idemPK(c.MID, c.Key), skIdem),
+		Key:                      itemKey(idemPK(c), skIdem),
 		UpdateExpression:         aws.String("SET #claim = :claim, #locked = :locked"),
 		ConditionExpression:      aws.String("#claim = :stale AND #state = :pending"),
 		ExpressionAttributeNames: names("#claim", "#locked", "#state"),
@@ -125,7 +127,7 @@ func (st *Store) TakeOverIdempotencyKey(ctx context.Context, c apikey.Idempotenc
 func (st *Store) ReleaseIdempotencyKey(ctx context.Context, c apikey.IdempotencyClaim) error {
 	_, err := st.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &st.Table,
-		Key:                       itemKey(idemPK(c.MID, c.Key), skIdem),
+		Key:                       itemKey(idemPK(c), skIdem),
 		ConditionExpression:       aws.String("#claim = :claim AND #state = :pending"),
 		ExpressionAttributeNames:  names("#claim", "#state"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":claim": s(c.Token), ":pending": s(claimPending)},
@@ -142,7 +144,7 @@ func (st *Store) ReleaseIdempotencyKey(ctx context.Context, c apikey.Idempotency
 func (st *Store) completeClaim(c apikey.IdempotencyClaim, keyID string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName:                &st.Table,
-		Key:                      itemKey(idemPK(c.MID, c.Key), skIdem),
+		Key:                      itemKey(idemPK(c), skIdem),
 		UpdateExpression:         aws.String("SET #state = :done, #key = :key REMOVE #locked"),
 		ConditionExpression:      aws.String("#claim = :claim AND #state = :pending"),
 		ExpressionAttributeNames: names("#state", "#key", "#locked", "#claim"),

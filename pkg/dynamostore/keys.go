@@ -19,19 +19,20 @@ var _ apikey.Store = (*Store)(nil)
 func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 	k := nk.Key
 	record := map[string]types.AttributeValue{
-		AttrPK:       s(keyPK(k.ID)),
-		AttrSK:       s(skMeta),
-		AttrGSI1PK:   s(midPK(k.MID)),
-		AttrGSI1SK:   s(k.ID),
-		"id":         s(k.ID),
-		"mid":        s(k.MID),
-		"name":       s(k.Name),
-		"type":       s(string(k.Type)),
-		"scopes":     list(k.Scopes),
-		attrRevoked:  &types.AttributeValueMemberBOOL{Value: false},
-		"created_at": ts(k.CreatedAt),
-		"last_four":  s(k.LastFour),
-		"digest":     b(nk.Digest[:]),
+		AttrPK:         s(keyPK(k.ID)),
+		AttrSK:         s(skMeta),
+		AttrGSI1PK:     s(midPK(k.MID)),
+		AttrGSI1SK:     s(k.ID),
+		"id":           s(k.ID),
+		"mid":          s(k.MID),
+		"name":         s(k.Name),
+		"type":         s(string(k.Type)),
+		"scopes":       list(k.Scopes),
+		attrRevoked:    &types.AttributeValueMemberBOOL{Value: false},
+		"created_at":   ts(k.CreatedAt),
+		"last_four":    s(k.LastFour),
+		"digest":       b(nk.Digest[:]),
+		attrGeneration: n(k.Generation),
 	}
 	putTime(record, "expires_at", k.ExpiresAt)
 
@@ -75,6 +76,8 @@ func digestItem(digest []byte, k apikey.Key) map[string]types.AttributeValue {
 		"mid":    s(k.MID),
 		"type":   s(string(k.Type)),
 		"scopes": list(k.Scopes),
+		// The generation of this value: what tokens minted from it carry.
+		attrGeneration: n(k.Generation),
 	}
 	putTime(item, "expires_at", k.ExpiresAt)
 	return item

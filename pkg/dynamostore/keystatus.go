@@ -12,7 +12,7 @@ import (
 var _ auth.KeyStates = (*Store)(nil)
 
 // keyStateAttrs are the attributes of a key record that decide its standing.
-var keyStateAttrs = project(AttrPK, attrRevoked, "expires_at", attrRolledAt, attrPreviousValidUntil, attrEarlierRolledAt)
+var keyStateAttrs = project(AttrPK, "mid", attrRevoked, "expires_at", attrRolledAt, attrPreviousValidUntil, attrGeneration)
 
 // KeyStates reads the standing of keys from their records (KEY#<id> / META)
 // in one strongly consistent BatchGetItem; ids without a record are absent.
@@ -28,11 +28,12 @@ func (st *Store) KeyStates(ctx context.Context, ids ...string) (map[string]auth.
 	out := make(map[string]auth.KeyState, len(found))
 	for pk, item := range found {
 		out[strings.TrimPrefix(pk, keyPK(""))] = auth.KeyState{
+			MID:                getS(item, "mid"),
 			Revoked:            getBool(item, attrRevoked),
 			ExpiresAt:          getTime(item, "expires_at"),
+			Generation:         getGeneration(item),
 			RolledAt:           getTime(item, attrRolledAt),
 			PreviousValidUntil: getTime(item, attrPreviousValidUntil),
-			EarlierRolledAt:    getTime(item, attrEarlierRolledAt),
 		}
 	}
 	return out, nil

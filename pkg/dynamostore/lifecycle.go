@@ -12,14 +12,17 @@ import (
 )
 
 // Attributes a roll or a delete writes on the key record. The token path
-// (issue 3) reads them to refuse tokens of revoked keys and tokens issued
-// before rolled_at once previous_valid_until has passed.
+// reads them to refuse tokens of revoked keys and tokens of a value whose
+// generation the key has left behind.
 const (
 	attrRevoked            = "revoked"
 	attrRevokedAt          = "revoked_at"
 	attrRolledAt           = "rolled_at"
 	attrPreviousValidUntil = "previous_valid_until"
-	attrEarlierRolledAt    = "earlier_rolled_at"
+	// attrGeneration numbers a key's values (on the record: the current
+	// one's; on a digest item: that value's). A record written before
+	// generations were kept has none and counts as apikey.FirstGeneration.
+	attrGeneration = "generation"
 	// attrPreviousDigest names the lookup item of a rolled value that may
 	// still be in its grace period, so that the next roll or a delete can
 	// remove it.
@@ -69,10 +72,10 @@ var listAttributes = map[string]string{
 	"#id": "id", "#mid": "mid", "#name": "name", "#type": "type", "#scopes": "scopes",
 	"#revoked": attrRevoked, "#created": "created_at", "#expires": "expires_at",
 	"#used": "last_used", "#revokedAt": attrRevokedAt, "#four": "last_four",
-	"#rolled": attrRolledAt, "#prevUntil": attrPreviousValidUntil, "#gpk": AttrGSI1PK,
+	"#rolled": attrRolledAt, "#prevUntil": attrPreviousValidUntil, "#gpk": AttrGSI1PK, "#gen": attrGeneration,
 }
 
-const listProjection = "#id, #mid, #name, #type, #scopes, #revoked, #created, #expires, #used, #revokedAt, #four, #rolled, #prevUntil"
+const listProjection = "#id, #mid, #name, #type, #scopes, #revoked, #created, #expires, #used, #revokedAt, #four, #rolled, #prevUntil, #gen"
 
 // ListKeys queries the merchant index newest first (ULIDs sort by time).
 // Revoked keys are filtered out by DynamoDB unless asked for; since a filter
@@ -174,12 +177,9 @@ func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
 		":at":    ts(*k.RolledAt),
 		":until": ts(*k.PreviousValidUntil),
 	}
-	update := "SET #digest = :new, #four = :four, #rolled = :at, #prevUntil = :until"
-	if k.EarlierRolledAt != nil {
-		names["#earlier"] = attrEarlierRolledAt
-		values[":earlier"] = ts(*k.EarlierRolledAt)
-		update += ", #earlier = :earlier"
-	}
+	names["#gen"] = attrGeneration
+	values[":gen"] = n(k.Generation)
+	update := "SET #digest = :new, #four = :four, #rolled = :at, #prevUntil = :until, #gen = :gen"
 	if r.KeepOld {
 		update += ", #prev = :old"
 	} else {
@@ -251,7 +251,7 @@ func keyOf(item map[string]types.AttributeValue) apikey.Key {
 		LastFour:           getS(item, "last_four"),
 		RolledAt:           getTime(item, attrRolledAt),
 		PreviousValidUntil: getTime(item, attrPreviousValidUntil),
-		EarlierRolledAt:    getTime(item, attrEarlierRolledAt),
+		Generation:         getGeneration(item),
 	}
 	if t := getTime(item, "created_at"); t != nil {
 		k.CreatedAt = *t
@@ -277,4 +277,13 @@ func sealedItem(id string, sealed apikey.Sealed, expires *time.Time) map[string]
 		putTime(item, "expires_at", expires)
 	}
 	return item
+}
+
+// getGeneration reads a generation attribute; a record or lookup written
+// before generations were kept is apikey.FirstGeneration.
+func getGeneration(item map[string]types.AttributeValue) int64 {
+	if g := getN(item, attrGeneration); g > 0 {
+		return g
+	}
+	return apikey.FirstGeneration
 }

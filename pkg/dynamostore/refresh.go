@@ -21,15 +21,15 @@ func familyPK(id string) string          { return "FAMILY#" + id }
 func boolAV(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
 
 // RecordExchange stores the refresh token of a new family and sets
-// last_used on both keys in one transaction. A key deleted meanwhile fails
-// the write with apikey.ErrNotFound, so a revoked key never gets a refresh
-// token.
+// last_used on both keys in one transaction. A key deleted, or rolled past
+// the generation presented, meanwhile fails the write with
+// apikey.ErrNotFound, so such a key never gets a refresh token.
 func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
 	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			st.putRefresh(r),
-			st.touch(r.SecretKeyID, r.IssuedAt),
-			st.touch(r.PublicKeyID, r.IssuedAt),
+			st.touch(r.SecretKeyID, r.SecretGen, r.IssuedAt),
+			st.touch(r.PublicKeyID, r.PublicGen, r.IssuedAt),
 		},
 	})
 	if failed := conditionFailures(err); failed != nil && (failed[1] || failed[2]) {
@@ -63,8 +63,8 @@ func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next 
 				Key:                 itemKey(familyPK(next.FamilyID), skRevoked),
 				ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
 			}},
-			st.touch(next.SecretKeyID, next.IssuedAt),
-			st.touch(next.PublicKeyID, next.IssuedAt),
+			st.touch(next.SecretKeyID, next.SecretGen, next.IssuedAt),
+			st.touch(next.PublicKeyID, next.PublicGen, next.IssuedAt),
 		},
 	})
 	codes := cancellationCodes(err)
@@ -104,6 +104,8 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 		PublicKeyID: getS(it, "public_key_id"),
 		MID:         getS(it, "mid"),
 		Scope:       getS(it, "scope"),
+		SecretGen:   getN(it, "secret_gen"),
+		PublicGen:   getN(it, "public_gen"),
 		ValidUntil:  getTime(it, "valid_until"),
 		RotatedAt:   getTime(it, "rotated_at"),
 		RevokedAt:   getTime(it, "revoked_at"),
@@ -160,6 +162,8 @@ func (st *Store) putRefresh(r auth.RefreshRecord) types.TransactWriteItem {
 		"public_key_id": s(r.PublicKeyID),
 		"mid":           s(r.MID),
 		"scope":         s(r.Scope),
+		"secret_gen":    n(r.SecretGen),
+		"public_gen":    n(r.PublicGen),
 		"auth_time":     ts(r.AuthTime),
 		"issued_at":     ts(r.IssuedAt),
 		"expires_at":    ts(r.ExpiresAt),
@@ -173,15 +177,29 @@ func (st *Store) putRefresh(r auth.RefreshRecord) types.TransactWriteItem {
 	}}
 }
 
-// touch sets last_used on a key record that exists and is not revoked.
-func (st *Store) touch(id string, at time.Time) types.TransactWriteItem {
+// touch sets last_used on a key record, provided it exists, is not
+// revoked and still admits generation gen: the current value's, or the one
+// before it while the latest roll's grace period runs (as
+// auth.KeyState.Admits). A roll that commits between a lookup and this
+// write therefore fails the write instead of leaving a token behind.
+func (st *Store) touch(id string, gen int64, at time.Time) types.TransactWriteItem {
+	cond := "attribute_exists(#pk) AND #revoked = :false AND (#gen = :gen OR " +
+		"(#gen = :next AND #prevUntil > :now AND #prevUntil > #rolled))"
+	if gen == apikey.FirstGeneration {
+		cond = "attribute_exists(#pk) AND #revoked = :false AND (#gen = :gen OR attribute_not_exists(#gen) OR " +
+			"(#gen = :next AND #prevUntil > :now AND #prevUntil > #rolled))"
+	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName:           &st.Table,
 		Key:                 itemKey(keyPK(id), skMeta),
-		UpdateExpression:    aws.String("SET last_used = :now"),
-		ConditionExpression: aws.String("attribute_exists(" + AttrPK + ") AND revoked = :false"),
+		UpdateExpression:    aws.String("SET #used = :now"),
+		ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": AttrPK, "#used": "last_used", "#revoked": attrRevoked, "#gen": attrGeneration,
+			"#prevUntil": attrPreviousValidUntil, "#rolled": attrRolledAt,
+		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": ts(at), ":false": boolAV(false),
+			":now": ts(at), ":false": boolAV(false), ":gen": n(gen), ":next": n(gen + 1),
 		},
 	}}
 }

@@ -9,7 +9,8 @@
 //	REFRESH#<hex>  / REFRESH a refresh token's digest, with a TTL; a rotated or
 //	                         revoked one stays (a tombstone) until its TTL
 //	FAMILY#<id>    / REVOKED a revoked refresh family, with a TTL
-//	IDEM#<mid>#<hex> / IDEM  an idempotency key's claim on a create (hex: SHA-256 of the key), 24 h TTL
+//	IDEM#<mid>#<key id>#<hex> / IDEM  a calling key's idempotency claim on a create
+//	                         (hex: SHA-256 of the idempotency key), 24 h TTL
 package dynamostore
 
 import (
@@ -119,6 +120,19 @@ func getList(item map[string]types.AttributeValue, name string) []string {
 		}
 	}
 	return out
+}
+
+// getN reads a number attribute; absent or unreadable is 0.
+func getN(item map[string]types.AttributeValue, name string) int64 {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	i, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return i
 }
 
 // getTime reads an RFC 3339 attribute; absent or unreadable is nil.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
+	"github.com/flexfactor/credplane/pkg/scope"
 )
 
 // withIdempotencyKey returns bearer headers carrying an Idempotency-Key.
@@ -141,7 +142,7 @@ func TestLifecycleIdempotency409InFlightThenTakenOver(t *testing.T) {
 	store := &dynamostore.Store{Client: env.Clients.DynamoDB, Table: env.Config.TableName}
 	now := clk.Now()
 	prior, err := store.ClaimIdempotencyKey(context.Background(), apikey.IdempotencyClaim{
-		MID: m.MID, Key: key, Fingerprint: in.Fingerprint(), Token: "first", At: now,
+		MID: m.MID, CallerKeyID: m.SecretKeyID, Key: key, Fingerprint: in.Fingerprint(apikey.Caller{MID: m.MID, KeyID: m.SecretKeyID, Scopes: scope.All()}), Token: "first", At: now,
 		LockedUntil: now.Add(apikey.IdempotencyLock), ExpiresAt: now.Add(apikey.IdempotencyWindow),
 	})
 	if prior != nil || err != nil {
@@ -175,7 +176,7 @@ func TestLifecycleIdempotency409AfterARoll(t *testing.T) {
 		t.Fatalf("roll: %d %s", r.Status, r.Raw)
 	}
 	r := do(t, app(), "POST", "/v1/api-keys", withIdempotencyKey(tok, key), body)
-	want := failedCreation("The API key created with this Idempotency-Key has been rolled since; its first response can no longer be replayed.")
+	want := failedCreation("The key this request created has changed since.")
 	if r.Status != 409 || r.Raw != want || r.Header.Get("Idempotent-Replayed") != "" {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}

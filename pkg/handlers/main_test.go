@@ -301,8 +301,8 @@ func simulateDelete(t *testing.T, id, value string) {
 func simulateRoll(t *testing.T, id, oldValue string, rolledAt, graceUntil time.Time) {
 	t.Helper()
 	transact(t,
-		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET rolled_at = :r, previous_valid_until = :g",
-			map[string]types.AttributeValue{":r": rfc3339(rolledAt), ":g": rfc3339(graceUntil)})},
+		types.TransactWriteItem{Update: update("KEY#"+id, "META", "SET rolled_at = :r, previous_valid_until = :g, generation = :gen",
+			map[string]types.AttributeValue{":r": rfc3339(rolledAt), ":g": rfc3339(graceUntil), ":gen": &types.AttributeValueMemberN{Value: "2"}})},
 		types.TransactWriteItem{Update: update(digestPK(oldValue), "DIGEST", "SET valid_until = :g",
 			map[string]types.AttributeValue{":g": rfc3339(graceUntil)})},
 	)

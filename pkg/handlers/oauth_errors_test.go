@@ -101,8 +101,9 @@ func TestOAuthErrors(t *testing.T) {
 		{"Basic with a bad escape", withHeader(formCT, "Authorization", "Basic "+b64(m.AppKey+":%zz")), "grant_type=client_credentials", 401, ic, descClient},
 		{"refresh with wrong client credentials", badBasic, "grant_type=refresh_token&refresh_token=rt_x", 401, ic, descClient},
 
-		{"unknown refresh token", formCT, "grant_type=refresh_token&refresh_token=rt_" + strings.Repeat("A", 43), 400, ig, descGrant},
-		{"garbage refresh token", formCT, "grant_type=refresh_token&refresh_token=hello", 400, ig, descGrant},
+		{"unknown refresh token", basic, "grant_type=refresh_token&refresh_token=rt_" + strings.Repeat("A", 43), 400, ig, descGrant},
+		{"garbage refresh token", basic, "grant_type=refresh_token&refresh_token=hello", 400, ig, descGrant},
+		{"refresh without client authentication", formCT, "grant_type=refresh_token&refresh_token=" + url.QueryEscape(refreshFor(t, m)), 401, ic, descClient},
 		{"refresh token of another client", basic, "grant_type=refresh_token&refresh_token=" + url.QueryEscape(refreshFor(t, other)), 400, ig, descGrant},
 
 		{"password grant", basic, "grant_type=password&username=a&password=b", 400, ugt, descGT},

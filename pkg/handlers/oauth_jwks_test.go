@@ -140,7 +140,7 @@ func TestOAuthJWKSRotation(t *testing.T) {
 	m := newMerchant(t)
 	fromNext, err := (&token.Issuer{
 		Signer: &awskms.Signer{Client: env.Clients.KMS, KeyARN: next}, Issuer: env.Config.Issuer, Audience: env.Config.Audience,
-	}).Issue(context.Background(), token.Subject{SecretKeyID: m.SecretKeyID, PublicKeyID: m.PublicKeyID, MID: m.MID, Scopes: "api-keys:write"})
+	}).Issue(context.Background(), token.Subject{SecretKeyID: m.SecretKeyID, PublicKeyID: m.PublicKeyID, SecretGen: 1, PublicGen: 1, MID: m.MID, Scopes: "api-keys:write"})
 	if err != nil {
 		t.Fatal(err)
 	}

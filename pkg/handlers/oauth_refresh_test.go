@@ -85,24 +85,43 @@ func TestOAuthRefreshRotatesUpstreamJSON(t *testing.T) {
 func TestOAuthRefreshRotatesForm(t *testing.T) {
 	m := newMerchant(t)
 	rt := refreshFor(t, m)
-	// Without client authentication, then with it (body and Basic).
-	headers := []map[string]string{formCT, withHeader(formCT, "Authorization", basicAuth(m.AppKey, m.AppSecret)), formCT}
-	extras := []url.Values{nil, nil, {"client_id": {m.AppKey}, "client_secret": {m.AppSecret}}}
+	inBody := url.Values{"client_id": {m.AppKey}, "client_secret": {m.AppSecret}}
+	// Client authentication in the body, then with HTTP Basic.
+	headers := []map[string]string{formCT, withHeader(formCT, "Authorization", basicAuth(m.AppKey, m.AppSecret))}
+	extras := []url.Values{inBody, nil}
 	for i := range headers {
 		r := assertOAuth200(t, refreshForm(t, headers[i], rt, extras[i]), strings.Join(m.Scopes, " "))
 		next := r.Body["refresh_token"].(string)
 		if next == rt {
 			t.Fatal("not rotated")
 		}
-		if again := refreshForm(t, formCT, rt, nil); again.Raw != oauthError("invalid_grant", "The refresh token is invalid, expired or revoked.") {
+		if again := refreshForm(t, formCT, rt, inBody); again.Raw != oauthError("invalid_grant", "The refresh token is invalid, expired or revoked.") {
 			t.Fatalf("the old token still works: %s", again.Raw)
 		}
 		// The reuse above revoked the family: start a new one.
 		rt = refreshFor(t, m)
 	}
 	// A refresh may narrow the access token; the refresh token keeps its scope.
-	r := assertOAuth200(t, refreshForm(t, formCT, rt, url.Values{"scope": {"api-keys:read"}}), "api-keys:read")
-	assertOAuth200(t, refreshForm(t, formCT, r.Body["refresh_token"].(string), nil), strings.Join(m.Scopes, " "))
+	narrowed := url.Values{"scope": {"api-keys:read"}, "client_id": {m.AppKey}, "client_secret": {m.AppSecret}}
+	r := assertOAuth200(t, refreshForm(t, formCT, rt, narrowed), "api-keys:read")
+	assertOAuth200(t, refreshForm(t, formCT, r.Body["refresh_token"].(string), inBody), strings.Join(m.Scopes, " "))
+}
+
+// TestOAuthRefreshNeedsClientAuthentication: a form refresh with the
+// refresh token alone is refused (RFC 6749 §6), and the token is not
+// spent: its owner can still use it.
+func TestOAuthRefreshNeedsClientAuthentication(t *testing.T) {
+	m := newMerchant(t)
+	rt := refreshFor(t, m)
+	r := refreshForm(t, formCT, rt, nil)
+	if r.Status != 401 || r.Raw != oauthError("invalid_client", "Client authentication failed.") ||
+		r.Header.Get("WWW-Authenticate") != `Basic realm="`+env.Config.Issuer+`", charset="UTF-8"` {
+		t.Fatalf("%d %s (WWW-Authenticate %q)", r.Status, r.Raw, r.Header.Get("WWW-Authenticate"))
+	}
+	if item := refreshItem(t, rt); item["rotated_at"] != nil || item["revoked_at"] != nil {
+		t.Fatalf("the refused request changed the token: %v", item)
+	}
+	assertOAuth200(t, refreshForm(t, withHeader(formCT, "Authorization", basicAuth(m.AppKey, m.AppSecret)), rt, nil), strings.Join(m.Scopes, " "))
 }
 
 func TestOAuthRefreshReuseRevokesTheFamily(t *testing.T) {

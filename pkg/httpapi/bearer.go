@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/flexfactor/credplane/pkg/token"
 )
@@ -42,11 +42,12 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (*token.Claims, error)
 }
 
-// KeyStatus tells whether the keys a token was minted from still stand,
-// for a key pair presented at authTime; a cached implementation keeps this
-// off the request path (nil: tokens live until they expire).
+// KeyStatus tells whether the keys a token was minted from, at the
+// generations of their values named in the token, still stand and belong
+// to the token's merchant; a cached implementation keeps this off the
+// request path (nil: tokens live until they expire).
 type KeyStatus interface {
-	Active(ctx context.Context, authTime time.Time, keyIDs ...string) (bool, error)
+	Active(ctx context.Context, mid string, keys ...auth.KeyRef) (bool, error)
 }
 
 // Bearer authenticates requests with access tokens.
@@ -87,7 +88,7 @@ func (b *Bearer) Require(need string, h http.Handler) http.Handler {
 		}
 		p := Principal{MID: c.MID, SecretKeyID: c.Subject, PublicKeyID: c.ClientID, Scopes: scope.Split(c.Scope), TokenID: c.ID}
 		if !scope.Contains(p.Scopes, need) {
-			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+need+`"`)
+			InsufficientScope(w, need)
 			Errors(w, http.StatusForbidden, MsgForbiddenScope)
 			return
 		}
@@ -96,13 +97,15 @@ func (b *Bearer) Require(need string, h http.Handler) http.Handler {
 }
 
 // keysStand asks the status of both keys a token was minted from: the
-// secret key (sub) and the public key (client_id).
+// secret key (sub) and the public key (client_id). Their records also
+// vouch for the token's mid, so a token whose mid is not its keys'
+// merchant is refused even though it is signed.
 func (b *Bearer) keysStand(ctx context.Context, c *token.Claims) (bool, error) {
-	ids := []string{c.Subject}
+	keys := []auth.KeyRef{{ID: c.Subject, Generation: c.KeyGen}}
 	if c.ClientID != "" {
-		ids = append(ids, c.ClientID)
+		keys = append(keys, auth.KeyRef{ID: c.ClientID, Generation: c.ClientGen})
 	}
-	return b.Status.Active(ctx, c.AuthenticatedAt(), ids...)
+	return b.Status.Active(ctx, c.MID, keys...)
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer x" header; the
@@ -122,4 +125,10 @@ func bearerToken(h string) (string, bool) {
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	Errors(w, http.StatusUnauthorized, MsgInvalidToken)
+}
+
+// InsufficientScope sets the RFC 6750 challenge of a 403 for a token that
+// lacks the scopes needed (space-separated).
+func InsufficientScope(w http.ResponseWriter, needed string) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+needed+`"`)
 }

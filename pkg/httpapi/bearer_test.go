@@ -36,11 +36,11 @@ func (c *countingStates) KeyStates(_ context.Context, ids ...string) (map[string
 func guarded(t testing.TB) (http.Handler, string, *countingStates) {
 	signer := tokentest.NewSigner(t)
 	iss := &token.Issuer{Signer: signer, Issuer: "https://iss", Audience: "https://aud"}
-	tok, err := iss.Issue(context.Background(), token.Subject{SecretKeyID: "key_s", PublicKeyID: "key_p", MID: "mid_1", Scopes: "api-keys:read"})
+	tok, err := iss.Issue(context.Background(), token.Subject{SecretKeyID: "key_s", PublicKeyID: "key_p", SecretGen: 1, PublicGen: 1, MID: "mid_1", Scopes: "api-keys:read"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &countingStates{}
+	src := &countingStates{state: auth.KeyState{MID: "mid_1", Generation: 1}}
 	b := &httpapi.Bearer{
 		Verifier: &token.Verifier{Issuer: "https://iss", Audience: "https://aud", Keys: signer.Keys},
 		Status:   &auth.StatusCache{Source: src},
@@ -69,7 +69,7 @@ func TestBearerReadsKeyStatusOncePerTTL(t *testing.T) {
 		t.Fatalf("%d key-state reads for 10 requests, want 1 (both keys at once)", got)
 	}
 	h, tok, src = guarded(t)
-	src.state = auth.KeyState{Revoked: true}
+	src.state = auth.KeyState{MID: "mid_1", Generation: 1, Revoked: true}
 	if code := serve(h, tok); code != http.StatusUnauthorized {
 		t.Fatalf("revoked key: status %d", code)
 	}

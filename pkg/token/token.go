@@ -35,6 +35,11 @@ type Claims struct {
 	// AuthTime is when the key pair behind the token was presented (RFC 9068
 	// §2.2.1); refreshed tokens keep the time of the original exchange.
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	// KeyGen and ClientGen are the generations of the secret (sub) and
+	// public (client_id) key values the token was minted from; a roll makes
+	// them stale.
+	KeyGen    int64 `json:"key_gen"`
+	ClientGen int64 `json:"client_gen"`
 }
 
 // AuthenticatedAt is when the key pair behind the token was presented: the
@@ -61,8 +66,11 @@ type Signer interface {
 type Subject struct {
 	SecretKeyID string
 	PublicKeyID string
-	MID         string
-	Scopes      string // space-separated
+	// SecretGen and PublicGen are the generations of the two key values.
+	SecretGen int64
+	PublicGen int64
+	MID       string
+	Scopes    string // space-separated
 	// AuthTime is when the key pair was presented; zero means now.
 	AuthTime time.Time
 	// NotAfter, when set, ends the token earlier than TTL: a key value in
@@ -113,10 +121,12 @@ func (i *Issuer) Issue(ctx context.Context, s Subject) (Issued, error) {
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        jti,
 		},
-		ClientID: s.PublicKeyID,
-		MID:      s.MID,
-		Scope:    s.Scopes,
-		AuthTime: jwt.NewNumericDate(authTime),
+		ClientID:  s.PublicKeyID,
+		MID:       s.MID,
+		Scope:     s.Scopes,
+		AuthTime:  jwt.NewNumericDate(authTime),
+		KeyGen:    s.SecretGen,
+		ClientGen: s.PublicGen,
 	})
 	t.Header["typ"] = Type
 	t.Header["kid"] = i.Signer.KeyID()

@@ -15,9 +15,6 @@ type credentials struct {
 	malformed  bool // an Authorization: Basic header that does not decode
 }
 
-// sent reports whether the request tried to authenticate the client.
-func (c credentials) sent() bool { return c.basic || c.malformed || c.id != "" || c.secret != "" }
-
 // complete reports whether both parts are there and readable.
 func (c credentials) complete() bool { return !c.malformed && c.id != "" && c.secret != "" }
 

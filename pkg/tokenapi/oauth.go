@@ -94,15 +94,14 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 			h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMissingRefreshToken)
 			return
 		}
-		var client *auth.Client
-		if creds.sent() {
-			c, ok := h.authenticate(w, r, creds)
-			if !ok {
-				return
-			}
-			client = &c
+		// The client authenticates as for client credentials (RFC 6749 §6),
+		// and the token must have been issued to it: a refresh token alone
+		// is not enough.
+		client, ok := h.authenticate(w, r, creds)
+		if !ok {
+			return
 		}
-		t, err = h.Auth.Refresh(r.Context(), rt, client, requested)
+		t, err = h.Auth.Refresh(r.Context(), rt, &client, requested)
 	default:
 		h.oauthError(w, r, http.StatusBadRequest, ErrUnsupportedGrantType, DescUnsupportedGrant)
 		return
