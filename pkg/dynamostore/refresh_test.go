@@ -63,7 +63,7 @@ func TestRotateRefreshIsConditional(t *testing.T) {
 	sec, pub := keyPair(t, "mid_state2")
 	now := time.Now().UTC().Truncate(time.Second)
 	rec := func(b byte) auth.RefreshRecord {
-		r := auth.RefreshRecord{FamilyID: "fam_" + sec.Key.ID, SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, MID: "mid_state2",
+		r := auth.RefreshRecord{FamilyID: "fam_" + sec.Key.ID, SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, SecretGen: 1, PublicGen: 1, MID: "mid_state2",
 			Scope: "charges:read", AuthTime: now, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 		r.Digest[0], r.Digest[1] = b, 0xee
 		return r
@@ -96,5 +96,59 @@ func TestRotateRefreshIsConditional(t *testing.T) {
 	}
 	if got, _ := store().LookupRefresh(ctx, [32]byte{9, 9}); got != nil {
 		t.Fatal("an unknown digest has a record")
+	}
+}
+
+// TestExchangeWritesAreConditionedOnTheGeneration: a roll that commits
+// between an exchange's lookup and its write fails the write, so no refresh
+// token of the old value is left behind; during a grace period the value
+// before the current one may still exchange, an older one never.
+func TestExchangeWritesAreConditionedOnTheGeneration(t *testing.T) {
+	ctx := context.Background()
+	sec, pub := keyPair(t, "mid_gen1")
+	now := time.Now().UTC().Truncate(time.Second)
+	roll := func(gen int64, grace time.Duration, old apikey.Digest, next string) {
+		t.Helper()
+		k := sec.Key
+		until := now.Add(grace)
+		k.RolledAt, k.PreviousValidUntil, k.Generation, k.LastFour = &now, &until, gen, "ABCD"
+		if err := store().RollKey(ctx, apikey.Rollover{Key: k, OldDigest: old, NewDigest: apikey.DigestOf(next), KeepOld: grace > 0,
+			Sealed: apikey.Sealed{EncryptedKey: []byte("e"), Nonce: []byte("n"), Ciphertext: []byte("c")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := func(b byte, gen int64) auth.RefreshRecord {
+		r := auth.RefreshRecord{FamilyID: "fam_gen_" + string(rune('a'+b)), SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, SecretGen: gen, PublicGen: 1,
+			MID: "mid_gen1", Scope: "charges:read", AuthTime: now, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+		r.Digest[0], r.Digest[1] = b, 0xab
+		return r
+	}
+	exchange := func(r auth.RefreshRecord) error {
+		err := store().RecordExchange(ctx, r)
+		if stored, _ := store().LookupRefresh(ctx, r.Digest); (err == nil) != (stored != nil) {
+			t.Fatalf("exchange of generation %d: err %v, stored %v", r.SecretGen, err, stored != nil)
+		}
+		return err
+	}
+
+	roll(2, 0, sec.Digest, "value 2") // no grace, in the same second
+	if err := exchange(rec(1, 1)); !errors.Is(err, apikey.ErrNotFound) {
+		t.Fatalf("generation 1 after a roll without grace: %v", err)
+	}
+	if err := exchange(rec(2, 2)); err != nil {
+		t.Fatalf("generation 2: %v", err)
+	}
+	roll(3, time.Hour, apikey.DigestOf("value 2"), "value 3")
+	if err := exchange(rec(3, 2)); err != nil {
+		t.Fatalf("generation 2 in the grace of the next roll: %v", err)
+	}
+	if err := exchange(rec(4, 1)); !errors.Is(err, apikey.ErrNotFound) {
+		t.Fatalf("generation 1 after two rolls: %v", err)
+	}
+	if err := store().RotateRefresh(ctx, rec(2, 2).Digest, rec(5, 1)); !errors.Is(err, auth.ErrInvalidGrant) {
+		t.Fatalf("rotation into generation 1: %v", err)
+	}
+	if err := store().RotateRefresh(ctx, rec(2, 2).Digest, rec(6, 3)); err != nil {
+		t.Fatalf("rotation into generation 3: %v", err)
 	}
 }

@@ -33,7 +33,7 @@ func newKey(t *testing.T, mid string, typ apikey.Type) (apikey.NewKey, string) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	k := apikey.Key{ID: apikey.NewID(now), MID: mid, Name: "n", Type: typ, Scopes: []string{"charges:read"}, CreatedAt: now, LastFour: apikey.LastFour(v)}
+	k := apikey.Key{ID: apikey.NewID(now), MID: mid, Name: "n", Type: typ, Scopes: []string{"charges:read"}, CreatedAt: now, LastFour: apikey.LastFour(v), Generation: apikey.FirstGeneration}
 	return apikey.NewKey{Key: k, Digest: apikey.DigestOf(v), Sealed: apikey.Sealed{EncryptedKey: []byte("edk"), Nonce: []byte("nonce"), Ciphertext: []byte("ct")}}, v
 }
 
@@ -102,7 +102,7 @@ func TestRecordExchangeTouchesBothKeys(t *testing.T) {
 		}
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	rec := auth.RefreshRecord{FamilyID: "f", SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, MID: "mid_store3", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	rec := auth.RefreshRecord{FamilyID: "f", SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, SecretGen: 1, PublicGen: 1, MID: "mid_store3", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	rec.Digest[0] = 7
 	if err := store().RecordExchange(context.Background(), rec); err != nil {
 		t.Fatal(err)
