@@ -42,18 +42,6 @@ type Claims struct {
 	ClientGen int64 `json:"client_gen"`
 }
 
-// AuthenticatedAt is when the key pair behind the token was presented: the
-// auth_time claim, or iat for a token without one.
-func (c *Claims) AuthenticatedAt() time.Time {
-	if c.AuthTime != nil {
-		return c.AuthTime.Time
-	}
-	if c.IssuedAt != nil {
-		return c.IssuedAt.Time
-	}
-	return time.Time{}
-}
-
 // Signer signs SHA-256 digests with an ECDSA P-256 key held elsewhere.
 type Signer interface {
 	// KeyID names the signing key; it becomes the JWT kid.
