@@ -28,6 +28,8 @@ const MaxLifetime = 10 * 365 * 24 * time.Hour
 // CreateRequest is a creation request as decoded from JSON: each member is
 // nil when absent or null, otherwise the decoded value of whatever type the
 // client sent, so that a wrong type is reported like any other bad value.
+// A member present but impossible to decode must be non-nil as well (any
+// value of a type no check accepts), or it would take the default.
 type CreateRequest struct {
 	MID, Name, Type, Scopes, ExpiresAt any
 }
