@@ -56,3 +56,32 @@ func TestCreateMemberOfWrongTypeOrRange400(t *testing.T) {
 			[]string{"Invalid mid.", "Invalid name.", "Invalid type value.", "Invalid scope value.", "Invalid expires_at value."}},
 	})
 }
+
+// A name is valid UTF-8 without control or bidirectional formatting
+// characters, however the JSON spells them.
+func TestCreateNameCharacters400(t *testing.T) {
+	m := newMerchant(t)
+	tok := tokenFor(t, m)
+	named := func(name string) string {
+		return `{"mid":"` + m.MID + `","name":"` + name + `","type":"public"}`
+	}
+	invalid := []string{"Invalid name."}
+	createRefused(t, m, tok, []createCase{
+		{"NUL", named(`a\u0000b`), invalid},
+		{"CR LF", named(`a\r\nINFO forged line`), invalid},
+		{"tab", named(`a\tb`), invalid},
+		{"ANSI escape", named(`\u001b[31mred\u001b[0m`), invalid},
+		{"DEL", named(`a\u007f`), invalid},
+		{"C1 NEL as UTF-8", named("a\u0085b"), invalid},
+		{"C1 CSI escaped", named(`\u009b31m`), invalid},
+		{"RLO as UTF-8", named("invoice\u202Efdp.exe"), invalid},
+		{"RLO escaped", named(`invoice\u202efdp.exe`), invalid},
+		{"LRM", named(`a\u200e`), invalid},
+		{"RLM", named(`a\u200F`), invalid},
+		{"LRE", named(`\u202aa`), invalid},
+		{"LRI", named(`\u2066a`), invalid},
+		{"PDI", named(`a\u2069`), invalid},
+		{"invalid UTF-8", named("a\xffb"), invalid},
+		{"with another problem", `{"mid":"` + m.MID + `","name":"a\u202e","type":"nope"}`, []string{"Invalid name.", "Invalid type value."}},
+	})
+}
