@@ -2,6 +2,7 @@ package apikey
 
 import (
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/flexfactor/credplane/pkg/scope"
@@ -28,6 +29,8 @@ const MaxLifetime = 10 * 365 * 24 * time.Hour
 // CreateRequest is a creation request as decoded from JSON: each member is
 // nil when absent or null, otherwise the decoded value of whatever type the
 // client sent, so that a wrong type is reported like any other bad value.
+// A member present but impossible to decode must be non-nil as well (any
+// value of a type no check accepts), or it would take the default.
 type CreateRequest struct {
 	MID, Name, Type, Scopes, ExpiresAt any
 }
@@ -102,16 +105,27 @@ func (r CreateRequest) Validate(now time.Time) (CreateInput, error) {
 	return in, nil
 }
 
+// validName accepts at most MaxNameLen characters of valid UTF-8 without
+// < or >, control characters (C0, DEL, C1) or bidirectional formatting
+// characters: names reach logs, terminals and dashboards, where those could
+// forge lines, run escape sequences or show text in another order.
 func validName(s string) bool {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxNameLen {
 		return false
 	}
 	for _, r := range s {
-		if r == '<' || r == '>' {
+		if r == '<' || r == '>' || unicode.IsControl(r) || bidiFormatting(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// bidiFormatting reports the characters of SPEC's list that change the
+// display order of the text around them: LRM and RLM, the embeddings and
+// overrides (U+202A-U+202E) and the isolates (U+2066-U+2069).
+func bidiFormatting(r rune) bool {
+	return (r >= '\u200E' && r <= '\u200F') || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // scopesOf accepts a JSON array of catalogue strings and collapses duplicates.

@@ -95,3 +95,46 @@ func TestValidateExpiry(t *testing.T) {
 		t.Fatalf("ExpiresAt = %v, want %v in UTC", in.ExpiresAt, want)
 	}
 }
+
+func TestValidateNameCharacters(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"plain ASCII, spaces and punctuation: prod-1 (eu)", true},
+		{"Zahlungen – Prüfung ✓", true},
+		{"日本語のキー", true},
+		{"family 👩\u200d👩\u200d👧 key", true}, // zero-width joiner: not a bidi control
+		{"no\u00a0break", true},              // first character after C1
+		{"hyphen\u2010and paragraph\u2029", true},
+		{"\u2065\u206a", true}, // either side of the isolates
+		{"\u200d\u2010", true}, // either side of LRM and RLM
+		{"\u2029\u202f", true}, // either side of the embeddings and overrides
+		{"nul\x00", false},
+		{"line\r\nbreak", false},
+		{"tab\there", false},
+		{"\x1b[31mred\x1b[0m", false},
+		{"del\x7f", false},
+		{"next line\u0085", false},
+		{"csi\u009b31m", false},
+		{"c1 end\u009f", false},
+		{"lrm\u200e", false},
+		{"rlm\u200f", false},
+		{"lre\u202a", false},
+		{"rlo\u202egnp.exe", false},
+		{"lri\u2066", false},
+		{"pdi\u2069", false},
+		{"invalid \xff UTF-8", false},
+		{"truncated \xc3", false},
+	}
+	for _, tt := range tests {
+		_, err := CreateRequest{MID: "m", Name: tt.name, Type: "public"}.Validate(now)
+		var ve *ValidationError
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("%q refused: %v", tt.name, err)
+		case !tt.ok && (!errors.As(err, &ve) || !slices.Equal(ve.Problems, []string{MsgInvalidName})):
+			t.Errorf("%q: err = %v, want only %q", tt.name, err, MsgInvalidName)
+		}
+	}
+}

@@ -1,12 +1,14 @@
 package apikeyapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/httpapi"
@@ -148,15 +150,28 @@ func unknownFields(obj map[string]json.RawMessage, allowed ...string) []string {
 	return problems
 }
 
-// member decodes one member to its dynamic JSON value; absent or null is nil.
+// undecodable stands for a member that is present but cannot be decoded.
+// No validator accepts it, so it is reported as that member's Invalid
+// problem instead of reading as absent and taking the default.
+type undecodable struct{}
+
+// member decodes one member to its dynamic JSON value; absent or null is
+// nil. Numbers stay json.Number, so none overflows into a decoding error. A
+// member that is not valid UTF-8 (which decoding would silently repair with
+// U+FFFD) or that does not decode is undecodable{}.
 func member(obj map[string]json.RawMessage, name string) any {
 	raw, ok := obj[name]
 	if !ok {
 		return nil
 	}
+	if !utf8.Valid(raw) {
+		return undecodable{}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil
+	if err := dec.Decode(&v); err != nil {
+		return undecodable{}
 	}
 	return v
 }

@@ -62,7 +62,8 @@ func DecodeObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMe
 	return ParseObject(body)
 }
 
-// ParseObject parses exactly one JSON object (no trailing data).
+// ParseObject parses exactly one JSON object (no trailing data) in which no
+// object, at any depth, names the same member twice.
 func ParseObject(body []byte) (map[string]json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var obj map[string]json.RawMessage
@@ -72,7 +73,52 @@ func ParseObject(body []byte) (map[string]json.RawMessage, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &BodyError{Status: http.StatusBadRequest, Message: MsgMalformedJSON}
 	}
+	// A map keeps one of two same-named members, and which one differs
+	// between parsers: a duplicate is refused rather than resolved.
+	if !uniqueMembers(body) {
+		return nil, &BodyError{Status: http.StatusBadRequest, Message: MsgMalformedJSON}
+	}
 	return obj, nil
+}
+
+// uniqueMembers reports whether no object in the JSON text body names a
+// member twice. body must already be known to be well-formed, which also
+// bounds its depth.
+func uniqueMembers(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	return uniqueValue(dec)
+}
+
+// uniqueValue reads one value from dec and reports whether no object in it
+// names a member twice.
+func uniqueValue(dec *json.Decoder) bool {
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			name, _ := tok.(string)
+			if err != nil || seen[name] || !uniqueValue(dec) {
+				return false
+			}
+			seen[name] = true
+		}
+	case json.Delim('['):
+		for dec.More() {
+			if !uniqueValue(dec) {
+				return false
+			}
+		}
+	default:
+		return true
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err == nil
 }
 
 // UnknownField is the public message for a member the route does not know.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/httpapi"
@@ -35,13 +34,13 @@ type upstreamFail struct {
 }
 
 // upstreamToken serves {"AppKey","AppSecret"} and {"RefreshToken"}; member
-// names match case-insensitively. A refresh token member, when present,
+// names match ignoring ASCII case. A refresh token member, when present,
 // makes the request a refresh.
 func (h *Handler) upstreamToken(w http.ResponseWriter, r *http.Request) {
 	body, err := httpapi.ReadBody(w, r)
 	var obj map[string]json.RawMessage
 	if err == nil {
-		obj, err = httpapi.ParseObject(body)
+		obj, err = foldedObject(body)
 	}
 	var be *httpapi.BodyError
 	if errors.As(err, &be) {
@@ -80,19 +79,49 @@ func (h *Handler) upstreamToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stringMember returns the string member whose name matches lower
-// case-insensitively; ok is false when there is none. A member of another
-// type reads as "".
-func stringMember(obj map[string]json.RawMessage, lower string) (string, bool) {
-	for name, raw := range obj {
-		if strings.ToLower(name) != lower {
-			continue
-		}
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		return s, true
+// foldedObject parses a JSON object and keys its members by their name in
+// ASCII lower case. Two members whose names differ only in ASCII case are
+// the same member named twice: malformed, like an exact duplicate.
+func foldedObject(body []byte) (map[string]json.RawMessage, error) {
+	obj, err := httpapi.ParseObject(body)
+	if err != nil {
+		return nil, err
 	}
-	return "", false
+	folded := make(map[string]json.RawMessage, len(obj))
+	for name, raw := range obj {
+		lower := asciiLower(name)
+		if _, dup := folded[lower]; dup {
+			return nil, &httpapi.BodyError{Status: http.StatusBadRequest, Message: httpapi.MsgMalformedJSON}
+		}
+		folded[lower] = raw
+	}
+	return folded, nil
+}
+
+// asciiLower maps A-Z to a-z and leaves every other byte alone. Unicode
+// case mapping would let other characters stand for ASCII letters (the
+// Kelvin sign U+212A lowers to k).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// stringMember returns the member named lower in an object from
+// foldedObject; ok is false when there is none. A member of another type
+// reads as "".
+func stringMember(obj map[string]json.RawMessage, lower string) (string, bool) {
+	raw, ok := obj[lower]
+	if !ok {
+		return "", false
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s, true
 }
 
 // issued logs a grant without any token in it.
