@@ -27,7 +27,7 @@ var errTwoMethods = errors.New("client credentials sent in more than one way")
 // a client_id in the body equal to the Basic one is tolerated.
 func clientCredentials(r *http.Request, form url.Values) (credentials, error) {
 	scheme, rest, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Basic") {
+	if asciiLower(scheme) != "basic" { // ASCII case only (RFC 7235), no Unicode folding
 		return credentials{id: form.Get("client_id"), secret: form.Get("client_secret")}, nil
 	}
 	c := credentials{basic: true}
