@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/flexfactor/credplane/pkg/config"
-	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -25,6 +25,6 @@ func main() {
 		log.Error("aws clients", "error", err.Error())
 		os.Exit(1)
 	}
-	deps := handlers.Deps{Config: cfg, Clients: clients, Log: log}
+	deps := app.Deps{Config: cfg, Clients: clients, Log: log}
 	lambda.Start(deps.Onboard())
 }

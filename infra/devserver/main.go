@@ -21,7 +21,7 @@ import (
 	"github.com/flexfactor/credplane/infra/emulator"
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/pkg/apikey"
-	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -68,10 +68,10 @@ func run() error {
 		return err
 	}
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
-	deps := handlers.Deps{Config: env.Config, Clients: env.Clients, Log: log}
+	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: log}
 
 	say("onboarding the demo merchant %s", demoMID)
-	res, err := deps.Onboard()(ctx, handlers.OnboardEvent{MID: demoMID, Name: "Demo merchant"})
+	res, err := deps.Onboard()(ctx, app.OnboardEvent{MID: demoMID, Name: "Demo merchant"})
 	if err != nil || !res.Success {
 		return fmt.Errorf("onboard demo merchant: %v %v", err, res.Errors)
 	}
@@ -117,7 +117,7 @@ Ctrl-C stops the server and the emulators.
 }
 
 // writeCredentials saves the demo pair, readable by the owner only.
-func writeCredentials(res handlers.OnboardResult) (string, error) {
+func writeCredentials(res app.OnboardResult) (string, error) {
 	path := filepath.Join(".local", "dev-credentials.json")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err

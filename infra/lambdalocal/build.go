@@ -17,15 +17,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/app"
 )
 
 // Packages maps each function's logical id to the Go package its bootstrap
 // is built from (the Makefile's build-<LogicalId> targets build the same).
 var Packages = map[string]string{
-	handlers.TokenFunction:   "./functions/token",
-	handlers.APIKeysFunction: "./functions/apikeys",
-	handlers.OnboardFunction: "./functions/onboard",
+	app.TokenFunction:   "./functions/token",
+	app.APIKeysFunction: "./functions/apikeys",
+	app.OnboardFunction: "./functions/onboard",
 }
 
 // BuildFlags are the go build flags of a Lambda bootstrap (as in the Makefile).

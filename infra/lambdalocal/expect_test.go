@@ -16,7 +16,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/scope"
-	"github.com/flexfactor/credplane/pkg/tokenapi"
+	"github.com/flexfactor/credplane/pkg/oauthapi"
 )
 
 // check is one invocation's answer, decoded, with assertions that read like
@@ -207,7 +207,7 @@ var expectations = map[string]func(*check){
 	"token-invalid-credentials.json": func(c *check) {
 		c.statusIs(400)
 		c.is("success", false)
-		c.errorsAre(tokenapi.MsgInvalidCredentials)
+		c.errorsAre(oauthapi.MsgInvalidCredentials)
 	},
 	"token-refresh.json": func(c *check) { c.tokenIssued() }, // upstream JSON refresh: a new pair
 	// RFC 6749 client credentials, narrowed to one scope.

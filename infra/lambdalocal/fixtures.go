@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
-	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/app"
 )
 
 // The placeholders of the sample events (see events/README.md).
@@ -39,16 +39,16 @@ func Placeholders(event []byte) []string {
 // on a local stage through the functions' own code paths: onboarding, the
 // token exchange and key creation.
 type Fixtures struct {
-	Deps handlers.Deps
+	Deps app.Deps
 	// Merchant is the onboarded merchant: its mid and first key pair.
-	Merchant handlers.OnboardResult
+	Merchant app.OnboardResult
 	// AccessToken is a token minted from the merchant's pair.
 	AccessToken string
 }
 
 // NewFixtures onboards merchant mid and mints an access token for it.
-func NewFixtures(ctx context.Context, deps handlers.Deps, mid string) (*Fixtures, error) {
-	res, err := deps.Onboard()(ctx, handlers.OnboardEvent{MID: mid, Name: "Sample events"})
+func NewFixtures(ctx context.Context, deps app.Deps, mid string) (*Fixtures, error) {
+	res, err := deps.Onboard()(ctx, app.OnboardEvent{MID: mid, Name: "Sample events"})
 	if err != nil {
 		return nil, fmt.Errorf("onboard %s: %w", mid, err)
 	}

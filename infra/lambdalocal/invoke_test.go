@@ -17,9 +17,9 @@ import (
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
-	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/logging"
-	"github.com/flexfactor/credplane/pkg/tokenapi"
+	"github.com/flexfactor/credplane/pkg/oauthapi"
 )
 
 // env is the sandbox stage provisioned on the emulators for this package.
@@ -45,7 +45,7 @@ const initLimit = 100 * time.Millisecond
 
 // fixture is the merchant whose credentials fill the events' placeholders.
 var fixture = sync.OnceValues(func() (*lambdalocal.Fixtures, error) {
-	deps := handlers.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(&bytes.Buffer{}, "error")}
+	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(&bytes.Buffer{}, "error")}
 	return lambdalocal.NewFixtures(context.Background(), deps, "mid_sample_events")
 })
 
@@ -83,7 +83,7 @@ func loadEvents(t *testing.T, tpl *samtemplate.Template) []eventFile {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := eventFile{name: filepath.Base(p), raw: raw, function: handlers.OnboardFunction}
+		ev := eventFile{name: filepath.Base(p), raw: raw, function: app.OnboardFunction}
 		var probe struct {
 			RouteKey string `json:"routeKey"`
 		}
@@ -185,7 +185,7 @@ func pathMatches(pattern, path string, params map[string]string) bool {
 // that is in template.yaml but not served yet (its handler is being built
 // in parallel) is skipped, and runs as soon as the route lands.
 func served(route string) bool {
-	return route == samtemplate.DefaultRoute || slices.Contains(tokenapi.Routes, route) || slices.Contains(apikeyapi.Routes, route)
+	return route == samtemplate.DefaultRoute || slices.Contains(oauthapi.Routes, route) || slices.Contains(apikeyapi.Routes, route)
 }
 
 // TestFunctionsUnderTheRIE builds each function's real bootstrap, runs it
@@ -269,12 +269,12 @@ func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, 
 	}
 
 	// Every call the binary made is granted to it in template.yaml (the
-	// template test holds the template to handlers.Permissions).
-	granted := handlers.Permissions[fn]
+	// template test holds the template to app.Permissions).
+	granted := app.Permissions[fn]
 	made := calls.actions()
 	for _, a := range made {
 		if !slices.Contains(granted, a) {
-			t.Errorf("%s calls %s, which handlers.Permissions (and so its IAM role) does not grant", fn, a)
+			t.Errorf("%s calls %s, which app.Permissions (and so its IAM role) does not grant", fn, a)
 		}
 	}
 	for _, a := range granted {

@@ -14,16 +14,16 @@ import (
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
-	"github.com/flexfactor/credplane/pkg/handlers"
-	"github.com/flexfactor/credplane/pkg/tokenapi"
+	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/oauthapi"
 	"gopkg.in/yaml.v3"
 )
 
 // servedRoutes are the routes each function's Go router serves.
 var servedRoutes = map[string][]string{
-	handlers.TokenFunction:   tokenapi.Routes,
-	handlers.APIKeysFunction: apikeyapi.Routes,
-	handlers.OnboardFunction: nil, // invoked directly, no HTTP route
+	app.TokenFunction:   oauthapi.Routes,
+	app.APIKeysFunction: apikeyapi.Routes,
+	app.OnboardFunction: nil, // invoked directly, no HTTP route
 }
 
 var (
@@ -179,7 +179,7 @@ func TestEnvironment(t *testing.T) {
 		"CURSOR_SECRET": {"Fn::Sub {{resolve:secretsmanager:${CursorSecret}:SecretString}}", func(c config.Config) string { return c.CursorSecret }},
 	}
 	// Variables only some functions get.
-	onlyFor := map[string]string{"CURSOR_SECRET": handlers.APIKeysFunction}
+	onlyFor := map[string]string{"CURSOR_SECRET": app.APIKeysFunction}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
@@ -230,7 +230,7 @@ func TestRoutesMatchTheGoRouters(t *testing.T) {
 	}
 	// The token function's router answers anything unmatched with the JSON
 	// 404, so it also takes API Gateway's catch-all route.
-	want := map[string]string{samtemplate.DefaultRoute: handlers.TokenFunction} // route -> function
+	want := map[string]string{samtemplate.DefaultRoute: app.TokenFunction} // route -> function
 	for fn, routes := range servedRoutes {
 		for _, r := range routes {
 			want[r] = fn
@@ -347,8 +347,8 @@ var contextActions = []string{"kms:GenerateDataKey", "kms:GenerateDataKeyWithout
 
 func TestLeastPrivilegePerFunction(t *testing.T) {
 	tpl := load(t)
-	if got := tpl.Functions(); !equalSets(got, slices.Collect(maps.Keys(handlers.Permissions))) {
-		t.Fatalf("template functions %v, handlers.Permissions %v", got, slices.Sorted(maps.Keys(handlers.Permissions)))
+	if got := tpl.Functions(); !equalSets(got, slices.Collect(maps.Keys(app.Permissions))) {
+		t.Fatalf("template functions %v, app.Permissions %v", got, slices.Sorted(maps.Keys(app.Permissions)))
 	}
 	table := "Fn::GetAtt Table.Arn"
 	index := "Fn::Sub ${Table.Arn}/index/" + dynamostore.IndexGSI1
@@ -393,15 +393,15 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 					t.Errorf("statement %s grants %s actions: the code calls none", st.sid, service)
 				}
 			}
-			want := handlers.Permissions[fn]
+			want := app.Permissions[fn]
 			for _, a := range want {
 				// IAM's policy validator: "The action dynamodb:TransactWriteItems does not exist".
 				if a == "dynamodb:TransactWriteItems" || a == "dynamodb:TransactGetItems" {
-					t.Errorf("handlers.Permissions: %s is not an IAM action; grant each item's operation (PutItem, UpdateItem, ...)", a)
+					t.Errorf("app.Permissions: %s is not an IAM action; grant each item's operation (PutItem, UpdateItem, ...)", a)
 				}
 			}
 			if !equalSets(granted, want) || len(slices.Compact(slices.Sorted(slices.Values(granted)))) != len(granted) {
-				t.Errorf("granted %v, want exactly (and once each) handlers.Permissions: %v", slices.Sorted(slices.Values(granted)), slices.Sorted(slices.Values(want)))
+				t.Errorf("granted %v, want exactly (and once each) app.Permissions: %v", slices.Sorted(slices.Values(granted)), slices.Sorted(slices.Values(want)))
 			}
 		})
 	}

@@ -40,7 +40,7 @@ import (
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikey"
-	"github.com/flexfactor/credplane/pkg/handlers"
+	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -94,7 +94,7 @@ func run(fn, eventPath string) error {
 	env.Config.LogLevel = os.Getenv("LOG_LEVEL")
 	say("stage sandbox on the emulators: table %s", env.Config.TableName)
 
-	deps := handlers.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(os.Stderr, "warn")}
+	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(os.Stderr, "warn")}
 	var filled []byte
 	if names := lambdalocal.Placeholders(raw); len(names) > 0 {
 		say("onboarding demo merchant %s to fill %v", demoMID, names)

@@ -1,0 +1,111 @@
+// Package app assembles each function's http.Handler from the
+// configuration and AWS clients: adapters, then services, then routes. The
+// Lambda entry points, the local dev server and the tests all use it, so
+// they serve the same stack.
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/auth"
+	"github.com/flexfactor/credplane/pkg/awskms"
+	"github.com/flexfactor/credplane/pkg/config"
+	"github.com/flexfactor/credplane/pkg/dynamostore"
+	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/token"
+	"github.com/flexfactor/credplane/pkg/oauthapi"
+)
+
+// Deps are the shared parts every handler is built from.
+type Deps struct {
+	Config  config.Config
+	Clients config.Clients
+	Log     *slog.Logger
+	// Now is the clock; nil means time.Now (tests inject one).
+	Now func() time.Time
+	// StatusTTL is how long a key's standing is cached per container; zero
+	// means auth.StatusTTL (tests shorten it).
+	StatusTTL time.Duration
+}
+
+func (d Deps) store() *dynamostore.Store {
+	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName}
+}
+
+// Keys returns the key service.
+func (d Deps) Keys() *apikey.Service {
+	return &apikey.Service{
+		Store:     d.store(),
+		Sealer:    &awskms.Envelope{Client: d.Clients.KMS, KeyID: d.Config.DataKeyID},
+		Stage:     d.Config.Stage,
+		CursorKey: d.Config.CursorKey(),
+		Now:       d.Now,
+	}
+}
+
+// Auth returns the token exchange service.
+func (d Deps) Auth() *auth.Service {
+	return &auth.Service{
+		Store: d.store(),
+		Issuer: &token.Issuer{
+			Signer:   &awskms.Signer{Client: d.Clients.KMS, KeyARN: d.Config.SigningKeyID},
+			Issuer:   d.Config.Issuer,
+			Audience: d.Config.Audience,
+			Now:      d.Now,
+		},
+		Stage: d.Config.Stage,
+		Now:   d.Now,
+	}
+}
+
+// Verifier returns the access-token verifier; it fetches the public keys
+// on first use.
+func (d Deps) Verifier() *token.Verifier {
+	return &token.Verifier{
+		Issuer:   d.Config.Issuer,
+		Audience: d.Config.Audience,
+		Keys:     awskms.PublicKeys(d.Clients.KMS, d.Config.VerificationKeys()...),
+		Now:      d.Now,
+	}
+}
+
+// KeyStatus returns a per-container cache of the standing of keys, which
+// lets a deleted or rolled key's access tokens die before they expire.
+func (d Deps) KeyStatus() *auth.StatusCache {
+	return &auth.StatusCache{Source: d.store(), TTL: d.StatusTTL, Now: d.Now}
+}
+
+func (d Deps) apiKeys(v *token.Verifier) *apikeyapi.Handler {
+	return &apikeyapi.Handler{
+		Keys:   d.Keys(),
+		Bearer: &httpapi.Bearer{Verifier: v, Status: d.KeyStatus(), Log: d.Log},
+		Log:    d.Log,
+		Now:    d.Now,
+	}
+}
+
+func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
+	return &oauthapi.Handler{Auth: d.Auth(), KeySet: v.KeySet, Realm: d.Config.Issuer, Log: d.Log}
+}
+
+// APIKeys is the handler of the api-keys function.
+func (d Deps) APIKeys() http.Handler { return apikeyapi.New(d.apiKeys(d.Verifier())) }
+
+// Token is the handler of the token function.
+func (d Deps) Token() http.Handler { return oauthapi.New(d.token(d.Verifier())) }
+
+// All serves every route on one mux: the local dev server and end-to-end
+// tests, where API Gateway's routing is not there to split them. Both
+// halves share one verifier, so the public keys are fetched once.
+func (d Deps) All() http.Handler {
+	v := d.Verifier()
+	mux := http.NewServeMux()
+	d.apiKeys(v).Register(mux)
+	d.token(v).Register(mux)
+	mux.HandleFunc("/", httpapi.NotFound)
+	return httpapi.Wrap(mux, d.Log)
+}

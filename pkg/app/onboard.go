@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+)
+
+// OnboardEvent is the direct-invoke payload of the onboard function.
+type OnboardEvent struct {
+	MID  string `json:"mid"`
+	Name string `json:"name"`
+}
+
+// OnboardResult is the onboard function's answer: the merchant's first key
+// pair (shown once) or the reasons it was refused.
+type OnboardResult struct {
+	Success     bool     `json:"success"`
+	MID         string   `json:"mid,omitempty"`
+	AppKey      string   `json:"appKey,omitempty"`
+	AppSecret   string   `json:"appSecret,omitempty"`
+	PublicKeyID string   `json:"publicKeyId,omitempty"`
+	SecretKeyID string   `json:"secretKeyId,omitempty"`
+	Scopes      []string `json:"scopes,omitempty"`
+	Errors      []string `json:"errors"`
+}
+
+// Onboard returns the onboard function's handler. Bad input is answered
+// with errors in the result; only a failure of a dependency is an error.
+func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, error) {
+	keys := d.Keys()
+	return func(ctx context.Context, ev OnboardEvent) (OnboardResult, error) {
+		pub, sec, err := keys.Onboard(ctx, ev.MID, ev.Name)
+		var ve *apikey.ValidationError
+		if errors.As(err, &ve) {
+			return OnboardResult{Errors: ve.Problems}, nil
+		}
+		if err != nil {
+			d.Log.ErrorContext(ctx, "onboard failed", "error", err.Error())
+			return OnboardResult{}, errors.New("internal error")
+		}
+		d.Log.InfoContext(ctx, "merchant onboarded", "mid", sec.Key.MID, "public_key_id", pub.Key.ID, "secret_key_id", sec.Key.ID)
+		return OnboardResult{
+			Success:     true,
+			MID:         sec.Key.MID,
+			AppKey:      pub.Value,
+			AppSecret:   sec.Value,
+			PublicKeyID: pub.Key.ID,
+			SecretKeyID: sec.Key.ID,
+			Scopes:      sec.Key.Scopes,
+			Errors:      []string{},
+		}, nil
+	}
+}

@@ -1,0 +1,47 @@
+package app
+
+// Logical ids of the Lambda functions in template.yaml.
+const (
+	TokenFunction   = "TokenFunction"
+	APIKeysFunction = "ApiKeysFunction"
+	OnboardFunction = "OnboardFunction"
+)
+
+// Permissions lists, per function (by logical id), every IAM action its code
+// calls. template.yaml grants each function exactly these and nothing else;
+// infra/samtemplate's test holds the template to this map, and the invoke
+// test in infra/lambdalocal records the AWS calls each real binary makes and
+// fails on any call this map does not grant. Change both together.
+//
+// DynamoDB has no IAM action for TransactWriteItems: each item of a
+// transaction is authorized as its underlying operation, so a Put needs
+// dynamodb:PutItem, an Update dynamodb:UpdateItem, a Delete
+// dynamodb:DeleteItem and a ConditionCheck dynamodb:ConditionCheckItem
+// (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions").
+var Permissions = map[string][]string{
+	TokenFunction: {
+		"dynamodb:BatchGetItem",       // both digest lookups of an exchange; both key records on a refresh
+		"dynamodb:GetItem",            // the refresh-token record (refresh, revoke)
+		"dynamodb:PutItem",            // refresh tokens and the revoked-family marker (transaction Puts)
+		"dynamodb:UpdateItem",         // last_used on both keys, rotated_at, revoked_at (transaction Updates)
+		"dynamodb:ConditionCheckItem", // the family is not revoked, checked inside a refresh
+		"kms:Sign",                    // access tokens
+		"kms:GetPublicKey",            // GET /v1/oauth2/jwks
+	},
+	APIKeysFunction: {
+		"dynamodb:Query",        // a key's record and value (table); a merchant's keys (index gsi1)
+		"dynamodb:BatchGetItem", // key records behind a bearer token, once per 30 s per container
+		"dynamodb:GetItem",      // an idempotency claim, when a refused claim did not return it
+		"dynamodb:PutItem",      // key record, digest lookup, sealed value, idempotency claim
+		"dynamodb:UpdateItem",   // revoke, roll, last-four and digest, idempotency completion
+		"dynamodb:DeleteItem",   // digest lookups of deleted or rolled values, released claims
+		"kms:GenerateDataKey",   // one data key per new value (envelope encryption)
+		"kms:Decrypt",           // replay of an idempotent create; value of a public or tokenization key
+		"kms:GetPublicKey",      // bearer token verification, once per cold start
+	},
+	OnboardFunction: {
+		"dynamodb:Query",      // index gsi1: refuse a merchant that already manages its keys
+		"dynamodb:PutItem",    // the first key pair (transaction Puts)
+		"kms:GenerateDataKey", // one data key per new value
+	},
+}

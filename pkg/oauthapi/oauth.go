@@ -1,0 +1,191 @@
+package oauthapi
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"github.com/flexfactor/credplane/pkg/auth"
+	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/scope"
+)
+
+// OAuth 2.0 error codes (RFC 6749 §5.2, RFC 7009 §2.2.1).
+const (
+	ErrInvalidRequest       = "invalid_request"
+	ErrInvalidClient        = "invalid_client"
+	ErrInvalidGrant         = "invalid_grant"
+	ErrUnsupportedGrantType = "unsupported_grant_type"
+	ErrInvalidScope         = "invalid_scope"
+	ErrUnsupportedTokenType = "unsupported_token_type"
+)
+
+// Public descriptions of OAuth 2.0 failures.
+const (
+	DescMissingGrantType    = "The grant_type parameter is missing."
+	DescRepeatedParameter   = "A parameter is repeated."
+	DescMalformedForm       = "Malformed form body."
+	DescNotForm             = "The body must be application/x-www-form-urlencoded."
+	DescTwoAuthMethods      = "Client credentials were sent in more than one way."
+	DescMissingRefreshToken = "The refresh_token parameter is missing."
+	DescMissingToken        = "The token parameter is missing."
+	DescInvalidClient       = "Client authentication failed."
+	DescInvalidGrant        = "The refresh token is invalid, expired or revoked."
+	DescUnsupportedGrant    = "The grant_type is not supported."
+	DescInvalidScope        = "The requested scope is invalid or exceeds the scope granted."
+	DescUnsupportedToken    = "Only refresh tokens can be revoked."
+)
+
+// oauthOK is the RFC 6749 §5.1 success body (plus the errors array every
+// response of this API carries).
+type oauthOK struct {
+	AccessToken  string   `json:"access_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    int64    `json:"expires_in"`
+	Scope        string   `json:"scope"`
+	RefreshToken string   `json:"refresh_token"`
+	Errors       []string `json:"errors"`
+}
+
+// oauthFail is the RFC 6749 §5.2 error body; errors repeats the description.
+type oauthFail struct {
+	Error       string   `json:"error"`
+	Description string   `json:"error_description"`
+	Errors      []string `json:"errors"`
+}
+
+// isForm reports whether the request declares a form body.
+func isForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// oauthToken serves the client_credentials and refresh_token grants.
+func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
+	form, ok := h.readForm(w, r)
+	if !ok {
+		return
+	}
+	grant := form.Get("grant_type")
+	creds, err := clientCredentials(r, form)
+	if err != nil {
+		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescTwoAuthMethods)
+		return
+	}
+	requested := scope.Split(form.Get("scope"))
+	if len(requested) == 0 {
+		requested = nil // an empty parameter is an omitted one (RFC 6749 §3.1)
+	}
+	var t auth.Tokens
+	switch grant {
+	case "":
+		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMissingGrantType)
+		return
+	case "client_credentials":
+		if !creds.complete() {
+			h.invalidClient(w, r)
+			return
+		}
+		t, err = h.Auth.Exchange(r.Context(), creds.id, creds.secret, requested)
+	case "refresh_token":
+		rt := form.Get("refresh_token")
+		if rt == "" {
+			h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMissingRefreshToken)
+			return
+		}
+		// The client authenticates as for client credentials (RFC 6749 §6),
+		// and the token must have been issued to it: a refresh token alone
+		// is not enough.
+		client, ok := h.authenticate(w, r, creds)
+		if !ok {
+			return
+		}
+		t, err = h.Auth.Refresh(r.Context(), rt, &client, requested)
+	default:
+		h.oauthError(w, r, http.StatusBadRequest, ErrUnsupportedGrantType, DescUnsupportedGrant)
+		return
+	}
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		h.invalidClient(w, r)
+	case errors.Is(err, auth.ErrInvalidGrant):
+		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidGrant, DescInvalidGrant)
+	case errors.Is(err, auth.ErrInvalidScope):
+		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidScope, DescInvalidScope)
+	case err != nil:
+		httpapi.Internal(w, r, h.Log, err)
+	default:
+		h.issued(r, grant, t)
+		httpapi.JSON(w, http.StatusOK, oauthOK{
+			AccessToken:  t.AccessToken,
+			TokenType:    "Bearer",
+			ExpiresIn:    int64(t.ExpiresAt.Sub(t.IssuedAt).Seconds()),
+			Scope:        t.Scope,
+			RefreshToken: t.RefreshToken,
+			Errors:       []string{},
+		})
+	}
+}
+
+// readForm reads a form body; it answers the failure itself. Parameters
+// must not repeat (RFC 6749 §3.1).
+func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	if !isForm(r) {
+		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescNotForm)
+		return nil, false
+	}
+	body, err := httpapi.ReadBody(w, r)
+	var be *httpapi.BodyError
+	if errors.As(err, &be) {
+		desc := DescMalformedForm
+		if be.Status == http.StatusRequestEntityTooLarge {
+			desc = be.Message
+		}
+		h.oauthError(w, r, be.Status, ErrInvalidRequest, desc)
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMalformedForm)
+		return nil, false
+	}
+	for _, v := range form {
+		if len(v) > 1 {
+			h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescRepeatedParameter)
+			return nil, false
+		}
+	}
+	return form, true
+}
+
+// authenticate checks client credentials; it answers the failure itself.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, c credentials) (auth.Client, bool) {
+	if !c.complete() {
+		h.invalidClient(w, r)
+		return auth.Client{}, false
+	}
+	client, err := h.Auth.Authenticate(r.Context(), c.id, c.secret)
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		h.invalidClient(w, r)
+		return auth.Client{}, false
+	}
+	if err != nil {
+		httpapi.Internal(w, r, h.Log, err)
+		return auth.Client{}, false
+	}
+	return client, true
+}
+
+// invalidClient answers a failed client authentication: 401 with the Basic
+// challenge (RFC 6749 §5.2; RFC 7235 wants a challenge on every 401).
+func (h *Handler) invalidClient(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`", charset="UTF-8"`)
+	h.oauthError(w, r, http.StatusUnauthorized, ErrInvalidClient, DescInvalidClient)
+}
+
+// oauthError writes an RFC 6749 §5.2 error body.
+func (h *Handler) oauthError(w http.ResponseWriter, r *http.Request, status int, code, desc string) {
+	h.refused(r, "oauth2", code)
+	httpapi.JSON(w, status, oauthFail{Error: code, Description: desc, Errors: []string{desc}})
+}
