@@ -16,8 +16,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
 	"github.com/flexfactor/credplane/pkg/httpapi"
-	"github.com/flexfactor/credplane/pkg/token"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
+	"github.com/flexfactor/credplane/pkg/token"
 )
 
 // Deps are the shared parts every handler is built from.
