@@ -41,17 +41,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/api-keys/{id}", read(h.getOrList))
 	mux.Handle("DELETE /v1/api-keys/{id}", write(h.delete))
 	mux.Handle("POST /v1/api-keys/{id}/roll", write(h.roll))
-	mux.HandleFunc("/v1/api-keys", methodNotAllowed("GET, POST"))
-	mux.HandleFunc("/v1/api-keys/{id}", methodNotAllowed("GET, DELETE"))
-	mux.HandleFunc("/v1/api-keys/{id}/roll", methodNotAllowed("POST"))
-}
-
-// New returns the complete handler of the api-keys function.
-func New(h *Handler) http.Handler {
-	mux := http.NewServeMux()
-	h.Register(mux)
-	mux.HandleFunc("/", httpapi.NotFound)
-	return httpapi.Wrap(mux, h.Log)
+	mux.HandleFunc("/v1/api-keys", httpapi.MethodNotAllowed("GET, POST"))
+	mux.HandleFunc("/v1/api-keys/{id}", httpapi.MethodNotAllowed("GET, DELETE"))
+	mux.HandleFunc("/v1/api-keys/{id}/roll", httpapi.MethodNotAllowed("POST"))
 }
 
 func (h *Handler) now() time.Time {
@@ -59,12 +51,4 @@ func (h *Handler) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
-}
-
-// methodNotAllowed answers 405 with the methods the path allows.
-func methodNotAllowed(allow string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Allow", allow)
-		httpapi.Errors(w, http.StatusMethodNotAllowed, httpapi.MsgMethod)
-	}
 }

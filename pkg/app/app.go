@@ -93,19 +93,15 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 }
 
 // APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler { return apikeyapi.New(d.apiKeys(d.Verifier())) }
+func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
 
 // Token is the handler of the token function.
-func (d Deps) Token() http.Handler { return oauthapi.New(d.token(d.Verifier())) }
+func (d Deps) Token() http.Handler { return httpapi.Handler(d.Log, d.token(d.Verifier())) }
 
 // All serves every route on one mux: the local dev server and end-to-end
 // tests, where API Gateway's routing is not there to split them. Both
 // halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	mux := http.NewServeMux()
-	d.apiKeys(v).Register(mux)
-	d.token(v).Register(mux)
-	mux.HandleFunc("/", httpapi.NotFound)
-	return httpapi.Wrap(mux, d.Log)
+	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v))
 }

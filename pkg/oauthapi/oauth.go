@@ -11,14 +11,14 @@ import (
 	"github.com/flexfactor/credplane/pkg/scope"
 )
 
-// OAuth 2.0 error codes (RFC 6749 §5.2, RFC 7009 §2.2.1).
+// OAuth 2.0 error codes (RFC 6749 §5.2, RFC 7009 §2.2.1): the error member of a refusal.
 const (
-	ErrInvalidRequest       = "invalid_request"
-	ErrInvalidClient        = "invalid_client"
-	ErrInvalidGrant         = "invalid_grant"
-	ErrUnsupportedGrantType = "unsupported_grant_type"
-	ErrInvalidScope         = "invalid_scope"
-	ErrUnsupportedTokenType = "unsupported_token_type"
+	CodeInvalidRequest       = "invalid_request"
+	CodeInvalidClient        = "invalid_client"
+	CodeInvalidGrant         = "invalid_grant"
+	CodeUnsupportedGrantType = "unsupported_grant_type"
+	CodeInvalidScope         = "invalid_scope"
+	CodeUnsupportedTokenType = "unsupported_token_type"
 )
 
 // Public descriptions of OAuth 2.0 failures.
@@ -70,7 +70,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	grant := form.Get("grant_type")
 	creds, err := clientCredentials(r, form)
 	if err != nil {
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescTwoAuthMethods)
+		h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescTwoAuthMethods)
 		return
 	}
 	requested := scope.Split(form.Get("scope"))
@@ -80,7 +80,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	var t auth.Tokens
 	switch grant {
 	case "":
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMissingGrantType)
+		h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescMissingGrantType)
 		return
 	case "client_credentials":
 		if !creds.complete() {
@@ -91,7 +91,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		rt := form.Get("refresh_token")
 		if rt == "" {
-			h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMissingRefreshToken)
+			h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescMissingRefreshToken)
 			return
 		}
 		// The client authenticates as for client credentials (RFC 6749 §6),
@@ -103,16 +103,13 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t, err = h.Auth.Refresh(r.Context(), rt, &client, requested)
 	default:
-		h.oauthError(w, r, http.StatusBadRequest, ErrUnsupportedGrantType, DescUnsupportedGrant)
+		h.oauthError(w, r, http.StatusBadRequest, CodeUnsupportedGrantType, DescUnsupportedGrant)
 		return
 	}
+	p, refused := refusalOf(err)
 	switch {
-	case errors.Is(err, auth.ErrInvalidCredentials):
-		h.invalidClient(w, r)
-	case errors.Is(err, auth.ErrInvalidGrant):
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidGrant, DescInvalidGrant)
-	case errors.Is(err, auth.ErrInvalidScope):
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidScope, DescInvalidScope)
+	case refused:
+		h.oauthRefuse(w, r, p)
 	case err != nil:
 		httpapi.Internal(w, r, h.Log, err)
 	default:
@@ -132,7 +129,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 // must not repeat (RFC 6749 §3.1).
 func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	if !isForm(r) {
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescNotForm)
+		h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescNotForm)
 		return nil, false
 	}
 	body, err := httpapi.ReadBody(w, r)
@@ -142,17 +139,17 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) (url.Values, 
 		if be.Status == http.StatusRequestEntityTooLarge {
 			desc = be.Message
 		}
-		h.oauthError(w, r, be.Status, ErrInvalidRequest, desc)
+		h.oauthError(w, r, be.Status, CodeInvalidRequest, desc)
 		return nil, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMalformedForm)
+		h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescMalformedForm)
 		return nil, false
 	}
 	for _, v := range form {
 		if len(v) > 1 {
-			h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescRepeatedParameter)
+			h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescRepeatedParameter)
 			return nil, false
 		}
 	}
@@ -166,8 +163,8 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, c credent
 		return auth.Client{}, false
 	}
 	client, err := h.Auth.Authenticate(r.Context(), c.id, c.secret)
-	if errors.Is(err, auth.ErrInvalidCredentials) {
-		h.invalidClient(w, r)
+	if p, refused := refusalOf(err); refused {
+		h.oauthRefuse(w, r, p)
 		return auth.Client{}, false
 	}
 	if err != nil {
@@ -177,11 +174,10 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, c credent
 	return client, true
 }
 
-// invalidClient answers a failed client authentication: 401 with the Basic
-// challenge (RFC 6749 §5.2; RFC 7235 wants a challenge on every 401).
+// invalidClient answers a request without usable client credentials.
 func (h *Handler) invalidClient(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`", charset="UTF-8"`)
-	h.oauthError(w, r, http.StatusUnauthorized, ErrInvalidClient, DescInvalidClient)
+	p, _ := refusalOf(auth.ErrInvalidCredentials)
+	h.oauthRefuse(w, r, p)
 }
 
 // oauthError writes an RFC 6749 §5.2 error body.

@@ -37,25 +37,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/oauth2/token", h.token)
 	mux.HandleFunc("POST /v1/oauth2/revoke", h.revoke)
 	mux.HandleFunc("GET /v1/oauth2/jwks", h.jwks)
-	mux.HandleFunc("/v1/oauth2/token", allow("POST"))
-	mux.HandleFunc("/v1/oauth2/revoke", allow("POST"))
-	mux.HandleFunc("/v1/oauth2/jwks", allow("GET, HEAD"))
-}
-
-// New returns the complete handler of the token function.
-func New(h *Handler) http.Handler {
-	mux := http.NewServeMux()
-	h.Register(mux)
-	mux.HandleFunc("/", httpapi.NotFound)
-	return httpapi.Wrap(mux, h.Log)
-}
-
-// allow answers a method the route does not serve.
-func allow(methods string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Allow", methods)
-		httpapi.Errors(w, http.StatusMethodNotAllowed, httpapi.MsgMethod)
-	}
+	mux.HandleFunc("/v1/oauth2/token", httpapi.MethodNotAllowed("POST"))
+	mux.HandleFunc("/v1/oauth2/revoke", httpapi.MethodNotAllowed("POST"))
+	mux.HandleFunc("/v1/oauth2/jwks", httpapi.MethodNotAllowed("GET, HEAD"))
 }
 
 // noStore keeps token responses out of every cache (RFC 6749 §5.1).

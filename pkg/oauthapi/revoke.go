@@ -19,7 +19,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	creds, err := clientCredentials(r, form)
 	if err != nil {
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescTwoAuthMethods)
+		h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescTwoAuthMethods)
 		return
 	}
 	client, ok := h.authenticate(w, r, creds)
@@ -29,12 +29,12 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	tok := form.Get("token")
 	switch {
 	case tok == "":
-		h.oauthError(w, r, http.StatusBadRequest, ErrInvalidRequest, DescMissingToken)
+		h.oauthError(w, r, http.StatusBadRequest, CodeInvalidRequest, DescMissingToken)
 		return
 	case !auth.IsRefreshToken(tok) && strings.Count(tok, ".") == 2:
 		// An access token: they are not revocable one by one; they expire
 		// within 10 minutes, or within a minute of their key's deletion.
-		h.oauthError(w, r, http.StatusBadRequest, ErrUnsupportedTokenType, DescUnsupportedToken)
+		h.oauthError(w, r, http.StatusBadRequest, CodeUnsupportedTokenType, DescUnsupportedToken)
 		return
 	}
 	if err := h.Auth.Revoke(r.Context(), client, tok); err != nil {

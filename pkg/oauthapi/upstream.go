@@ -57,13 +57,11 @@ func (h *Handler) upstreamToken(w http.ResponseWriter, r *http.Request) {
 		appSecret, _ := stringMember(obj, "appsecret")
 		t, err = h.Auth.Exchange(r.Context(), appKey, appSecret, nil)
 	}
+	p, refused := refusalOf(err)
 	switch {
-	case errors.Is(err, auth.ErrInvalidCredentials):
-		h.refused(r, grant, "invalid_client")
-		httpapi.JSON(w, http.StatusBadRequest, upstreamFail{Errors: []string{MsgInvalidCredentials}})
-	case errors.Is(err, auth.ErrInvalidGrant):
-		h.refused(r, grant, "invalid_grant")
-		httpapi.JSON(w, http.StatusBadRequest, upstreamFail{Errors: []string{MsgInvalidRefresh}})
+	case refused:
+		h.refused(r, grant, p.Code)
+		httpapi.JSON(w, http.StatusBadRequest, upstreamFail{Errors: []string{p.Upstream}})
 	case err != nil:
 		httpapi.Internal(w, r, h.Log, err)
 	default:

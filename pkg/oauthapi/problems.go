@@ -1,0 +1,44 @@
+package oauthapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/flexfactor/credplane/pkg/auth"
+)
+
+// refusal is the public form of a domain error of the token routes, in
+// both request shapes: upstream's JSON message and RFC 6749's error.
+type refusal struct {
+	// Status, Code and Desc are the OAuth answer; an invalid_client answer
+	// also carries the Basic challenge.
+	Status int
+	Code   string
+	Desc   string
+	// Upstream is the message of upstream's shape, always a 400 there.
+	Upstream string
+}
+
+// refusalOf maps every domain error of the token routes to its public
+// answer; ok is false for an internal failure.
+func refusalOf(err error) (refusal, bool) {
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return refusal{http.StatusUnauthorized, CodeInvalidClient, DescInvalidClient, MsgInvalidCredentials}, true
+	case errors.Is(err, auth.ErrInvalidGrant):
+		return refusal{http.StatusBadRequest, CodeInvalidGrant, DescInvalidGrant, MsgInvalidRefresh}, true
+	case errors.Is(err, auth.ErrInvalidScope):
+		// Upstream's shape cannot ask for a scope; the message is OAuth's.
+		return refusal{http.StatusBadRequest, CodeInvalidScope, DescInvalidScope, DescInvalidScope}, true
+	}
+	return refusal{}, false
+}
+
+// oauthRefuse answers a refusal in RFC 6749's shape.
+func (h *Handler) oauthRefuse(w http.ResponseWriter, r *http.Request, p refusal) {
+	if p.Code == CodeInvalidClient {
+		// RFC 6749 §5.2 and RFC 7235: a 401 carries the Basic challenge.
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`", charset="UTF-8"`)
+	}
+	h.oauthError(w, r, p.Status, p.Code, p.Desc)
+}
