@@ -15,8 +15,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/httpapi"
-	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
+	"github.com/flexfactor/credplane/pkg/scope"
 )
 
 // check is one invocation's answer, decoded, with assertions that read like

@@ -12,9 +12,9 @@ import (
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
-	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
 	"gopkg.in/yaml.v3"
 )
@@ -287,11 +287,12 @@ func TestEveryFunctionHasAMakefileBuildTarget(t *testing.T) {
 	}
 }
 
-// statement is one inline IAM policy statement of a function.
+// statement is one statement of an IAM or key policy.
 type statement struct {
 	sid       string
 	actions   []string
 	resources []string // as samtemplate.Describe renders them
+	principal string   // key policies: Principal.AWS, as samtemplate.Describe renders it
 	condition *yaml.Node
 }
 
@@ -308,25 +309,36 @@ func statements(t *testing.T, tpl *samtemplate.Template, fn string) []statement 
 		if !slices.Equal(samtemplate.Keys(p), []string{"Statement"}) {
 			t.Fatalf("%s: a policy that is not inline statements (line %d)", fn, p.Line)
 		}
-		for _, s := range p.Content[1].Content {
-			if got := samtemplate.Describe(samtemplate.Get(s, "Effect")); got != "Allow" {
-				t.Errorf("%s: statement at line %d has Effect %s", fn, s.Line, got)
-			}
-			st := statement{
-				sid:       samtemplate.Describe(samtemplate.Get(s, "Sid")),
-				actions:   samtemplate.Strings(samtemplate.Get(s, "Action")),
-				condition: samtemplate.Get(s, "Condition"),
-			}
-			res := samtemplate.Get(s, "Resource")
-			if res != nil && res.Kind == yaml.SequenceNode {
-				for _, r := range res.Content {
-					st.resources = append(st.resources, samtemplate.Describe(r))
-				}
-			} else {
-				st.resources = []string{samtemplate.Describe(res)}
-			}
-			out = append(out, st)
+		out = append(out, policyStatements(t, fn, p.Content[1])...)
+	}
+	return out
+}
+
+// policyStatements reads a policy's Statement list; each must allow.
+func policyStatements(t *testing.T, where string, list *yaml.Node) []statement {
+	t.Helper()
+	var out []statement
+	for _, s := range list.Content {
+		if got := samtemplate.Describe(samtemplate.Get(s, "Effect")); got != "Allow" {
+			t.Errorf("%s: statement at line %d has Effect %s", where, s.Line, got)
 		}
+		st := statement{
+			sid:       samtemplate.Describe(samtemplate.Get(s, "Sid")),
+			actions:   samtemplate.Strings(samtemplate.Get(s, "Action")),
+			condition: samtemplate.Get(s, "Condition"),
+		}
+		if p := samtemplate.Get(s, "Principal", "AWS"); p != nil {
+			st.principal = samtemplate.Describe(p)
+		}
+		res := samtemplate.Get(s, "Resource")
+		if res != nil && res.Kind == yaml.SequenceNode {
+			for _, r := range res.Content {
+				st.resources = append(st.resources, samtemplate.Describe(r))
+			}
+		} else {
+			st.resources = []string{samtemplate.Describe(res)}
+		}
+		out = append(out, st)
 	}
 	return out
 }
@@ -409,13 +421,14 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 
 // checkKMSCondition wants the grant of an action that takes an encryption
 // context to require exactly the keys of the context the code uses, each
-// present; and no condition on the others.
-func checkKMSCondition(t *testing.T, st statement) {
+// present; and no condition on the others. Besides, the condition may have
+// the operators in other (checked by the caller).
+func checkKMSCondition(t *testing.T, st statement, other ...string) {
 	t.Helper()
 	takesContext := slices.ContainsFunc(st.actions, func(a string) bool { return slices.Contains(contextActions, a) })
 	if !takesContext {
-		if st.condition != nil {
-			t.Errorf("statement %s: %v take no encryption context; no Condition expected", st.sid, st.actions)
+		if got := samtemplate.Keys(st.condition); !equalSets(got, other) {
+			t.Errorf("statement %s: %v take no encryption context; condition operators %v, want %v", st.sid, st.actions, got, other)
 		}
 		return
 	}
@@ -429,7 +442,7 @@ func checkKMSCondition(t *testing.T, st statement) {
 			t.Errorf("statement %s: StringLike kms:EncryptionContext:%s = %s, want ?*", st.sid, k, got)
 		}
 	}
-	if got := samtemplate.Keys(st.condition); !equalSets(got, []string{"ForAllValues:StringEquals", "StringLike"}) {
+	if got := samtemplate.Keys(st.condition); !equalSets(got, append([]string{"ForAllValues:StringEquals", "StringLike"}, other...)) {
 		t.Errorf("statement %s: condition operators %v", st.sid, got)
 	}
 }

@@ -14,9 +14,9 @@ var testCursorKey = []byte(strings.Repeat("k", MinCursorKeyLen))
 type fakeStore struct {
 	mu      sync.Mutex
 	created []NewKey
-	// collisions makes that many CreateKey or RollKey calls fail as
-	// duplicate digests; conflicts makes that many writes fail as if the
-	// record changed meanwhile.
+	// collisions makes that many CreateKey, RollKey or Onboard calls fail
+	// as duplicate digests; conflicts makes that many writes fail as if the
+	// record (or the onboarding claim) changed meanwhile.
 	collisions, conflicts int
 	records               map[string]*StoredKey
 	digests               map[Digest]string // digest -> key id
@@ -24,6 +24,13 @@ type fakeStore struct {
 	claimExpiry           map[string]IdempotencyClaim
 	released              int
 	lists                 int
+	// onboarded holds each merchant's onboarding claim (mid -> secret key id).
+	onboarded map[string]string
+	// listLag hides every key from ListKeys, as an index that has not
+	// caught up yet; afterList, when set, runs once after a ListKeys (to
+	// interleave a rival request between a check and its write).
+	listLag   bool
+	afterList func()
 }
 
 func newFakeStore() *fakeStore {
@@ -32,6 +39,7 @@ func newFakeStore() *fakeStore {
 		digests:     map[Digest]string{},
 		claims:      map[string]*IdempotencyRecord{},
 		claimExpiry: map[string]IdempotencyClaim{},
+		onboarded:   map[string]string{},
 	}
 }
 
@@ -40,8 +48,7 @@ func claimID(c IdempotencyClaim) string { return c.MID + "\x00" + c.CallerKeyID 
 func (f *fakeStore) CreateKey(_ context.Context, k NewKey) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.collisions > 0 {
-		f.collisions--
+	if f.collided() {
 		return ErrDuplicateDigest
 	}
 	var rec *IdempotencyRecord
@@ -57,10 +64,51 @@ func (f *fakeStore) CreateKey(_ context.Context, k NewKey) error {
 	if rec != nil {
 		rec.Done, rec.KeyID = true, k.Key.ID
 	}
+	f.put(k)
+	return nil
+}
+
+// collided reports (and consumes) an injected digest collision; f.mu is held.
+func (f *fakeStore) collided() bool {
+	if f.collisions > 0 {
+		f.collisions--
+		return true
+	}
+	return false
+}
+
+// put stores a new key; f.mu is held.
+func (f *fakeStore) put(k NewKey) {
 	f.created = append(f.created, k)
 	sealed := k.Sealed
 	f.records[k.Key.ID] = &StoredKey{Key: k.Key, Digest: k.Digest, Sealed: &sealed}
 	f.digests[k.Digest] = k.Key.ID
+}
+
+func (f *fakeStore) OnboardingClaim(_ context.Context, mid string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.onboarded[mid], nil
+}
+
+func (f *fakeStore) Onboard(_ context.Context, o Onboarding) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.collided() {
+		return ErrDuplicateDigest
+	}
+	if f.conflicts > 0 || f.onboarded[o.Secret.Key.MID] != o.Seen {
+		f.conflicts = max(f.conflicts-1, 0)
+		return ErrConflict
+	}
+	_, dupPub := f.digests[o.Public.Digest]
+	_, dupSec := f.digests[o.Secret.Digest]
+	if dupPub || dupSec || o.Public.Digest == o.Secret.Digest {
+		return ErrDuplicateDigest
+	}
+	f.put(o.Public)
+	f.put(o.Secret)
+	f.onboarded[o.Secret.Key.MID] = o.Secret.Key.ID
 	return nil
 }
 
@@ -77,9 +125,24 @@ func (f *fakeStore) GetKey(_ context.Context, id string) (StoredKey, error) {
 }
 
 func (f *fakeStore) ListKeys(_ context.Context, q KeyQuery) ([]Key, bool, error) {
+	keys, more := f.list(q)
+	f.mu.Lock()
+	hook := f.afterList
+	f.afterList = nil
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return keys, more, nil
+}
+
+func (f *fakeStore) list(q KeyQuery) ([]Key, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
+	if f.listLag {
+		return nil, false
+	}
 	var ids []string
 	for id, r := range f.records {
 		if r.Key.MID == q.MID && (q.IncludeRevoked || !r.Key.Revoked) && (q.After == "" || id < q.After) {
@@ -96,7 +159,7 @@ func (f *fakeStore) ListKeys(_ context.Context, q KeyQuery) ([]Key, bool, error)
 	for i, id := range ids {
 		out[i] = f.records[id].Key
 	}
-	return out, more, nil
+	return out, more
 }
 
 // changed reports (and consumes) an injected conflict, or a record that no
@@ -129,8 +192,7 @@ func (f *fakeStore) RevokeKey(_ context.Context, rv Revocation) error {
 func (f *fakeStore) RollKey(_ context.Context, ro Rollover) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.collisions > 0 {
-		f.collisions--
+	if f.collided() {
 		return ErrDuplicateDigest
 	}
 	if f.changed(ro.Key.ID, ro.OldDigest) {

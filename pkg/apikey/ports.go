@@ -45,4 +45,29 @@ type Store interface {
 	CreateKey(ctx context.Context, k NewKey) error
 	LifecycleStore
 	IdempotencyStore
+	OnboardingStore
+}
+
+// Onboarding is a merchant's first key pair, written in one transaction
+// with the merchant's onboarding claim.
+type Onboarding struct {
+	Public NewKey
+	Secret NewKey
+	// Seen is the secret key id the claim held when it was read; "" when
+	// the merchant had none. The write moves the claim from Seen to Secret.
+	Seen string
+}
+
+// OnboardingStore keeps one onboarding claim per merchant: the id of the
+// secret key its last onboarding issued. Moving the claim is what makes
+// concurrent onboardings of a merchant issue one pair, not several.
+type OnboardingStore interface {
+	// OnboardingClaim reads the merchant's claim with a strongly
+	// consistent read; "" when it has none.
+	OnboardingClaim(ctx context.Context, mid string) (string, error)
+	// Onboard writes both keys (record, digest lookup and sealed value
+	// each) and moves the claim to o.Secret's id, all or nothing. It
+	// returns ErrConflict when the claim no longer holds o.Seen, and
+	// ErrDuplicateDigest when a digest already exists.
+	Onboard(ctx context.Context, o Onboarding) error
 }

@@ -93,17 +93,23 @@ func (in CreateInput) withDefaults(c Caller) Key {
 // same write when set.
 func (s *Service) issue(ctx context.Context, k Key, claim *IdempotencyClaim) (Created, error) {
 	now := s.now()
-	k.CreatedAt = now.Truncate(time.Second)
-	k.ID = NewID(now)
-	k.Generation = FirstGeneration
+	k = fresh(k, now)
 	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
-		k.LastFour = LastFour(m.value)
-		return s.Store.CreateKey(ctx, NewKey{Key: k, Digest: m.digest, Sealed: m.sealed, SealedExpiresAt: m.sealedExpiresAt, Claim: claim})
+		return s.Store.CreateKey(ctx, m.newKey(k, claim))
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("store key: %w", err)
 	}
+	k.LastFour = LastFour(m.value)
 	return Created{Key: k, Value: m.value}, nil
+}
+
+// fresh gives a new key its id, creation time and first generation.
+func fresh(k Key, now time.Time) Key {
+	k.CreatedAt = now.Truncate(time.Second)
+	k.ID = NewID(now)
+	k.Generation = FirstGeneration
+	return k
 }
 
 // mintAttempts bounds the values tried when a digest is already taken (never
@@ -135,6 +141,13 @@ type minted struct {
 	sealedExpiresAt *time.Time
 }
 
+// newKey is what storing k with this value writes, completing claim in the
+// same write when set.
+func (m minted) newKey(k Key, claim *IdempotencyClaim) NewKey {
+	k.LastFour = LastFour(m.value)
+	return NewKey{Key: k, Digest: m.digest, Sealed: m.sealed, SealedExpiresAt: m.sealedExpiresAt, Claim: claim}
+}
+
 // mint generates and seals a new value for k (whose ID and MID are set). A
 // secret's sealed value expires after SecretReplayWindow: it only serves the
 // replay of an idempotent request.
@@ -153,43 +166,4 @@ func (s *Service) mint(ctx context.Context, k Key, now time.Time) (minted, error
 		m.sealedExpiresAt = &exp
 	}
 	return m, nil
-}
-
-// MsgAlreadyOnboarded refuses to onboard a merchant that can already manage
-// its own keys.
-const MsgAlreadyOnboarded = "Merchant already onboarded: it has an active secret key that manages API keys."
-
-// Onboard issues a merchant's first key pair: a secret key holding every
-// scope in the catalogue and a public key (which holds none: a token's power
-// comes from the secret key it is paired with). Both carry the given name.
-// A merchant that still has an active secret key holding api-keys:write is
-// refused, so a repeated call cannot mint a second all-powerful pair; one
-// whose managing keys are all deleted or expired can be onboarded again
-// (recovery of a lost secret).
-func (s *Service) Onboard(ctx context.Context, mid, name string) (public, secret Created, err error) {
-	if !ValidMID(mid) {
-		return Created{}, Created{}, &ValidationError{Problems: []string{MsgInvalidMID}}
-	}
-	if name == "" {
-		name = mid
-	}
-	if !validName(name) {
-		return Created{}, Created{}, &ValidationError{Problems: []string{MsgInvalidName}}
-	}
-	none, err := s.noOtherManager(ctx, Key{MID: mid}, s.now())
-	if err != nil {
-		return Created{}, Created{}, err
-	}
-	if !none {
-		return Created{}, Created{}, &ValidationError{Problems: []string{MsgAlreadyOnboarded}}
-	}
-	public, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Public, Scopes: []string{}}, nil)
-	if err != nil {
-		return Created{}, Created{}, err
-	}
-	secret, err = s.issue(ctx, Key{MID: mid, Name: name, Type: Secret, Scopes: scope.All()}, nil)
-	if err != nil {
-		return Created{}, Created{}, err
-	}
-	return public, secret, nil
 }

@@ -40,8 +40,9 @@ var Permissions = map[string][]string{
 		"kms:GetPublicKey",      // bearer token verification, once per cold start
 	},
 	OnboardFunction: {
-		"dynamodb:Query",      // index gsi1: refuse a merchant that already manages its keys
-		"dynamodb:PutItem",    // the first key pair (transaction Puts)
+		"dynamodb:GetItem",    // the merchant's onboarding claim (strongly consistent)
+		"dynamodb:Query",      // index gsi1: refuse a merchant that already manages its keys; table: the claim's secret key
+		"dynamodb:PutItem",    // the first key pair and the moved claim (transaction Puts)
 		"kms:GenerateDataKey", // one data key per new value
 	},
 }

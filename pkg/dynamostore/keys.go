@@ -17,6 +17,29 @@ var _ apikey.Store = (*Store)(nil)
 // value in one transaction: all three or none. With an idempotency claim,
 // the same transaction marks the claim done, provided it is still held.
 func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
+	items := st.keyItems(nk)
+	if nk.Claim != nil {
+		items = append(items, st.completeClaim(*nk.Claim, nk.Key.ID))
+	}
+	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed := conditionFailures(err); failed != nil {
+		switch {
+		case failed[3]:
+			return apikey.ErrIdempotencyInFlight // the claim was taken over
+		case failed[keyItemDigest]:
+			return apikey.ErrDuplicateDigest
+		}
+		return fmt.Errorf("create key: condition failed: %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	return nil
+}
+
+// keyItems are the conditional puts that create a key: its record, its
+// digest lookup (keyItemDigest; unique) and its sealed value, in that order.
+func (st *Store) keyItems(nk apikey.NewKey) []types.TransactWriteItem {
 	k := nk.Key
 	record := map[string]types.AttributeValue{
 		AttrPK:         s(keyPK(k.ID)),
@@ -41,29 +64,15 @@ func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 	value := sealedItem(k.ID, nk.Sealed, nk.SealedExpiresAt)
 
 	notExists := aws.String("attribute_not_exists(" + AttrPK + ")")
-	items := []types.TransactWriteItem{
+	return []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &st.Table, Item: record, ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: &st.Table, Item: lookup, ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: &st.Table, Item: value, ConditionExpression: notExists}},
 	}
-	if nk.Claim != nil {
-		items = append(items, st.completeClaim(*nk.Claim, k.ID))
-	}
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := conditionFailures(err); failed != nil {
-		switch {
-		case failed[3]:
-			return apikey.ErrIdempotencyInFlight // the claim was taken over
-		case failed[1]:
-			return apikey.ErrDuplicateDigest
-		}
-		return fmt.Errorf("create key: condition failed: %w", err)
-	}
-	if err != nil {
-		return fmt.Errorf("create key: %w", err)
-	}
-	return nil
 }
+
+// keyItemDigest is the index of the digest lookup among a key's keyItems.
+const keyItemDigest = 1
 
 // digestItem is the lookup item for a value: everything authentication needs,
 // so the token call reads nothing else.

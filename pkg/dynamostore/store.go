@@ -5,6 +5,8 @@
 //
 //	KEY#<id>       / META    the key record; GSI1 MID#<mid> / <id> lists a merchant's keys
 //	KEY#<id>       / VALUE   the KMS-sealed value (a secret's expires after 24 h)
+//	MID#<mid>      / ONBOARD the merchant's onboarding claim: the secret key id of its
+//	                         last onboarding (one onboarding commits per claim read)
 //	DIGEST#<hex>   / DIGEST  lookup by SHA-256 of a value; unique; what authenticates
 //	REFRESH#<hex>  / REFRESH a refresh token's digest, with a TTL; a rotated or
 //	                         revoked one stays (a tombstone) until its TTL
