@@ -61,6 +61,9 @@ type Tokens struct {
 	IssuedAt     time.Time
 	ExpiresAt    time.Time
 	ClientID     string
+	// SecretKeyID and MID are the key and merchant the tokens act for.
+	SecretKeyID string
+	MID         string
 	// Scope is the access token's scope (space-separated).
 	Scope string
 }
@@ -104,16 +107,20 @@ func (s *Service) now() time.Time {
 func (s *Service) Authenticate(ctx context.Context, appKey, appSecret string) (Client, error) {
 	pt, perr := apikey.ParseValue(appKey, s.Stage)
 	st, serr := apikey.ParseValue(appSecret, s.Stage)
-	if perr != nil || serr != nil || pt != apikey.Public || st != apikey.Secret {
-		return Client{}, ErrInvalidCredentials
+	if perr != nil || serr != nil {
+		return Client{}, refusedPair(ReasonMalformed)
+	}
+	if pt != apikey.Public || st != apikey.Secret {
+		return Client{}, refusedPair(ReasonWrongType)
 	}
 	pd, sd := apikey.DigestOf(appKey), apikey.DigestOf(appSecret)
 	pub, sec, err := s.Store.LookupCredentials(ctx, pd, sd)
 	if err != nil {
 		return Client{}, fmt.Errorf("lookup credentials: %w", err)
 	}
-	if !pairMatches(pub, sec, pd, sd, s.now()) {
-		return Client{}, ErrInvalidCredentials
+	now := s.now()
+	if !pairMatches(pub, sec, pd, sd, now) {
+		return Client{}, refusedPair(whyRefused(pub, sec, now))
 	}
 	return Client{
 		PublicKeyID: pub.KeyID,
@@ -155,7 +162,7 @@ func (s *Service) Exchange(ctx context.Context, appKey, appSecret string, reques
 		refreshScope: sc,
 	})
 	if errors.Is(err, apikey.ErrNotFound) {
-		return Tokens{}, ErrInvalidCredentials // the key was deleted meanwhile
+		return Tokens{}, refusedPair(ReasonRevoked) // deleted or rolled meanwhile
 	}
 	return t, err
 }
@@ -173,6 +180,22 @@ func pairMatches(pub, sec *Credential, pd, sd apikey.Digest, now time.Time) bool
 	ok = pub.usableAt(now) && ok
 	ok = sec.usableAt(now) && ok
 	return ok
+}
+
+// whyRefused names the reason pairMatches refused a pair; it runs only
+// after every check was evaluated, so it changes no timing that matters.
+func whyRefused(pub, sec *Credential, now time.Time) string {
+	switch {
+	case pub == nil || sec == nil:
+		return ReasonUnknownKey
+	case pub.Type != apikey.Public || sec.Type != apikey.Secret:
+		return ReasonWrongType
+	case pub.MID != sec.MID:
+		return ReasonPairMismatch
+	case (pub.ExpiresAt != nil && !now.Before(*pub.ExpiresAt)) || (sec.ExpiresAt != nil && !now.Before(*sec.ExpiresAt)):
+		return ReasonExpired
+	}
+	return ReasonGraceOver
 }
 
 // grant is what one issue of tokens needs.
@@ -228,6 +251,8 @@ func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
 		IssuedAt:     at.IssuedAt,
 		ExpiresAt:    at.ExpiresAt,
 		ClientID:     g.subject.PublicKeyID,
+		SecretKeyID:  g.subject.SecretKeyID,
+		MID:          g.subject.MID,
 		Scope:        g.subject.Scopes,
 	}, nil
 }

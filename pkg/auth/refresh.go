@@ -76,7 +76,7 @@ type RefreshStore interface {
 // new access token's scope. Failures: ErrInvalidGrant, ErrInvalidScope.
 func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Client, requested []string) (Tokens, error) {
 	if !IsRefreshToken(refreshToken) {
-		return Tokens{}, ErrInvalidGrant
+		return Tokens{}, refusedGrant(ReasonMalformed)
 	}
 	digest := sha256.Sum256([]byte(refreshToken))
 	rec, err := s.Store.LookupRefresh(ctx, digest)
@@ -84,27 +84,30 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Clie
 		return Tokens{}, fmt.Errorf("lookup refresh token: %w", err)
 	}
 	if rec == nil {
-		return Tokens{}, ErrInvalidGrant
+		return Tokens{}, refusedGrant(ReasonUnknownKey)
 	}
 	now := s.now()
 	if rec.RevokedAt != nil {
-		return Tokens{}, ErrInvalidGrant
+		return Tokens{}, refusedGrant(ReasonRefreshRevoked)
 	}
 	if rec.RotatedAt != nil {
 		return Tokens{}, s.revokeReused(ctx, *rec, now)
 	}
-	if !now.Before(rec.ExpiresAt) || (rec.ValidUntil != nil && !now.Before(*rec.ValidUntil)) {
-		return Tokens{}, ErrInvalidGrant
+	if !now.Before(rec.ExpiresAt) {
+		return Tokens{}, refusedGrant(ReasonExpired)
+	}
+	if rec.ValidUntil != nil && !now.Before(*rec.ValidUntil) {
+		return Tokens{}, refusedGrant(ReasonGraceOver)
 	}
 	if client != nil && (client.PublicKeyID != rec.PublicKeyID || client.SecretKeyID != rec.SecretKeyID || client.MID != rec.MID) {
-		return Tokens{}, ErrInvalidGrant // issued to another client (RFC 6749 §5.2)
+		return Tokens{}, refusedGrant(ReasonOtherClient) // RFC 6749 §5.2
 	}
 	states, err := s.Store.KeyStates(ctx, rec.SecretKeyID, rec.PublicKeyID)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("read key states: %w", err)
 	}
 	if !admitsAll(states, rec.MID, now, KeyRef{rec.SecretKeyID, rec.SecretGen}, KeyRef{rec.PublicKeyID, rec.PublicGen}) {
-		return Tokens{}, ErrInvalidGrant
+		return Tokens{}, refusedGrant(ReasonKeyGone)
 	}
 	sc, err := narrow(scope.Split(rec.Scope), requested)
 	if err != nil {
@@ -129,7 +132,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Clie
 		return Tokens{}, s.revokeReused(ctx, *rec, now)
 	}
 	if errors.Is(err, ErrInvalidGrant) {
-		return Tokens{}, ErrInvalidGrant
+		return Tokens{}, refusedGrant(ReasonKeyGone) // family revoked or key gone meanwhile
 	}
 	return t, err
 }
@@ -140,7 +143,7 @@ func (s *Service) revokeReused(ctx context.Context, r RefreshRecord, now time.Ti
 	if err := s.Store.RevokeFamily(ctx, r, now, now.Add(RefreshTTL)); err != nil {
 		return fmt.Errorf("revoke reused refresh family: %w", err)
 	}
-	return ErrInvalidGrant
+	return refusedGrant(ReasonRefreshReused)
 }
 
 // Revoke revokes a refresh token and its family (RFC 7009). Only the client

@@ -109,7 +109,7 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request) {
 	p, refused := refusalOf(err)
 	switch {
 	case refused:
-		h.oauthRefuse(w, r, p)
+		h.oauthRefuse(w, r, p, err)
 	case err != nil:
 		httpapi.Internal(w, r, h.Log, err)
 	default:
@@ -164,7 +164,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, c credent
 	}
 	client, err := h.Auth.Authenticate(r.Context(), c.id, c.secret)
 	if p, refused := refusalOf(err); refused {
-		h.oauthRefuse(w, r, p)
+		h.oauthRefuse(w, r, p, err)
 		return auth.Client{}, false
 	}
 	if err != nil {
@@ -177,11 +177,17 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, c credent
 // invalidClient answers a request without usable client credentials.
 func (h *Handler) invalidClient(w http.ResponseWriter, r *http.Request) {
 	p, _ := refusalOf(auth.ErrInvalidCredentials)
-	h.oauthRefuse(w, r, p)
+	h.oauthRefuse(w, r, p, nil)
 }
 
-// oauthError writes an RFC 6749 §5.2 error body.
+// oauthError answers a request refused before any credential was checked
+// (its error code is its reason) with an RFC 6749 §5.2 error body.
 func (h *Handler) oauthError(w http.ResponseWriter, r *http.Request, status int, code, desc string) {
-	h.refused(r, "oauth2", code)
+	h.refused(r, "oauth2", code, "")
+	writeOAuthError(w, status, code, desc)
+}
+
+// writeOAuthError writes an RFC 6749 §5.2 error body.
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	httpapi.JSON(w, status, oauthFail{Error: code, Description: desc, Errors: []string{desc}})
 }

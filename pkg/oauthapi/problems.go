@@ -34,11 +34,13 @@ func refusalOf(err error) (refusal, bool) {
 	return refusal{}, false
 }
 
-// oauthRefuse answers a refusal in RFC 6749's shape.
-func (h *Handler) oauthRefuse(w http.ResponseWriter, r *http.Request, p refusal) {
+// oauthRefuse answers a refusal in RFC 6749's shape and logs it with the
+// internal reason of err.
+func (h *Handler) oauthRefuse(w http.ResponseWriter, r *http.Request, p refusal, err error) {
 	if p.Code == CodeInvalidClient {
 		// RFC 6749 §5.2 and RFC 7235: a 401 carries the Basic challenge.
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`", charset="UTF-8"`)
 	}
-	h.oauthError(w, r, p.Status, p.Code, p.Desc)
+	h.refused(r, "oauth2", p.Code, auth.ReasonOf(err))
+	writeOAuthError(w, p.Status, p.Code, p.Desc)
 }

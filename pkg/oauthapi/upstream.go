@@ -60,7 +60,7 @@ func (h *Handler) upstreamToken(w http.ResponseWriter, r *http.Request) {
 	p, refused := refusalOf(err)
 	switch {
 	case refused:
-		h.refused(r, grant, p.Code)
+		h.refused(r, grant, p.Code, auth.ReasonOf(err))
 		httpapi.JSON(w, http.StatusBadRequest, upstreamFail{Errors: []string{p.Upstream}})
 	case err != nil:
 		httpapi.Internal(w, r, h.Log, err)
@@ -122,12 +122,24 @@ func stringMember(obj map[string]json.RawMessage, lower string) (string, bool) {
 	return s, true
 }
 
+// Log events of the token endpoint: a stable event field that CloudWatch
+// can count and alarm on. Neither ever holds a token or a key value.
+const (
+	EventTokenIssued  = "token.issued"
+	EventTokenRefused = "token.refused"
+)
+
 // issued logs a grant without any token in it.
 func (h *Handler) issued(r *http.Request, grant string, t auth.Tokens) {
-	h.Log.InfoContext(r.Context(), "token issued", "grant_type", grant, "client_id", t.ClientID, "scope", t.Scope)
+	h.Log.InfoContext(r.Context(), "token issued", "event", EventTokenIssued, "grant_type", grant,
+		"mid", t.MID, "key_id", t.SecretKeyID, "client_id", t.ClientID, "scope", t.Scope)
 }
 
-// refused logs a refused grant by its public error code only.
-func (h *Handler) refused(r *http.Request, grant, code string) {
-	h.Log.InfoContext(r.Context(), "token refused", "grant_type", grant, "error", code)
+// refused logs a refused request: its public error code and its internal
+// reason, which the answer never tells.
+func (h *Handler) refused(r *http.Request, grant, code, reason string) {
+	if reason == "" {
+		reason = code
+	}
+	h.Log.InfoContext(r.Context(), "token refused", "event", EventTokenRefused, "grant_type", grant, "error", code, "reason", reason)
 }
