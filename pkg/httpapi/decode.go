@@ -75,16 +75,16 @@ func ParseObject(body []byte) (map[string]json.RawMessage, error) {
 	}
 	// A map keeps one of two same-named members, and which one differs
 	// between parsers: a duplicate is refused rather than resolved.
-	if !uniqueMembers(body) {
+	if !UniqueMembers(body) {
 		return nil, &BodyError{Status: http.StatusBadRequest, Message: MsgMalformedJSON}
 	}
 	return obj, nil
 }
 
-// uniqueMembers reports whether no object in the JSON text body names a
+// UniqueMembers reports whether no object in the JSON text body names a
 // member twice. body must already be known to be well-formed, which also
 // bounds its depth.
-func uniqueMembers(body []byte) bool {
+func UniqueMembers(body []byte) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	return uniqueValue(dec)
