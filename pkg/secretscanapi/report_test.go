@@ -1,0 +1,152 @@
+package secretscanapi_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/secretscan"
+	"github.com/flexfactor/credplane/pkg/secretscanapi"
+)
+
+// fakeLeaks labels tokens starting with "sk_" as real and records calls.
+type fakeLeaks struct {
+	mu    sync.Mutex
+	calls []secretscan.Reported
+}
+
+func (f *fakeLeaks) ReportLeak(_ context.Context, r secretscan.Reported) (secretscan.Label, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, r)
+	if strings.HasPrefix(r.Token, "sk_") {
+		return secretscan.TruePositive, nil
+	}
+	return secretscan.FalsePositive, nil
+}
+
+// stack is the receiver behind a test key document holding one key.
+type stack struct {
+	h     http.Handler
+	key   *ecdsa.PrivateKey
+	leaks *fakeLeaks
+}
+
+func newStack(t *testing.T) stack {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{
+		{"key_identifier": "test-key", "key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "is_current": true},
+	}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(doc) }))
+	t.Cleanup(srv.Close)
+	leaks := &fakeLeaks{}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	h := httpapi.Handler(log, &secretscanapi.Handler{Verifier: &secretscan.Verifier{URL: srv.URL}, Leaks: leaks, Log: log})
+	return stack{h, k, leaks}
+}
+
+func (s stack) post(t *testing.T, keyID, sig, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/v1/secret-scanning/github", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if keyID != "" {
+		req.Header.Set(secretscanapi.HeaderKeyID, keyID)
+	}
+	if sig != "" {
+		req.Header.Set(secretscanapi.HeaderSignature, sig)
+	}
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func (s stack) sign(t *testing.T, body string) string {
+	d := sha256.Sum256([]byte(body))
+	sig, err := ecdsa.SignASN1(rand.Reader, s.key, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+func hash(s string) string { d := sha256.Sum256([]byte(s)); return hex.EncodeToString(d[:]) }
+
+func TestReport200LabelsEveryTokenInOrderWithoutEchoingIt(t *testing.T) {
+	s := newStack(t)
+	body := `[{"token":"sk_test_leaked","type":"flexfactor_secret","url":"https://github.com/o/r/blob/x","source":"commit"},` +
+		`{"token":"not-a-key","type":"flexfactor_secret","url":"https://github.com/o/r","source":"issue"}]`
+	rec := s.post(t, "test-key", s.sign(t, body), body)
+	want := `[{"token_hash":"` + hash("sk_test_leaked") + `","token_type":"flexfactor_secret","label":"true_positive"},` +
+		`{"token_hash":"` + hash("not-a-key") + `","token_type":"flexfactor_secret","label":"false_positive"}]` + "\n"
+	if rec.Code != 200 || rec.Body.String() != want || rec.Header().Get("X-Request-Id") == "" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "sk_test_leaked") {
+		t.Fatal("the answer echoes a token")
+	}
+	if len(s.leaks.calls) != 2 || s.leaks.calls[0].Source != "commit" || s.leaks.calls[1].URL != "https://github.com/o/r" {
+		t.Fatalf("calls %+v", s.leaks.calls)
+	}
+}
+
+func TestReportRefusedChangesNothing(t *testing.T) {
+	s := newStack(t)
+	body := `[{"token":"sk_test_leaked","type":"t","url":"u","source":"commit"}]`
+	sig := s.sign(t, body)
+	other := newStack(t)
+	big := "[" + strings.Repeat(" ", secretscan.MaxReportBytes) + "]"
+	for _, tt := range []struct {
+		name, keyID, sig, body string
+		status                 int
+		want                   string
+	}{
+		{"no headers", "", "", body, 401, `{"errors":["Invalid signature."]}`},
+		{"no signature", "test-key", "", body, 401, `{"errors":["Invalid signature."]}`},
+		{"unknown key", "other-key", sig, body, 401, `{"errors":["Invalid signature."]}`},
+		{"tampered body", "test-key", sig, strings.Replace(body, "commit", "commiT", 1), 401, `{"errors":["Invalid signature."]}`},
+		{"signed by another key", "test-key", other.sign(t, body), body, 401, `{"errors":["Invalid signature."]}`},
+		{"not an array", "test-key", s.sign(t, `{"token":"x"}`), `{"token":"x"}`, 400, `{"errors":["` + secretscanapi.MsgMalformedReport + `"]}`},
+		{"duplicate member", "test-key", s.sign(t, `[{"token":"a","token":"b","type":"t","url":"u","source":"s"}]`), `[{"token":"a","token":"b","type":"t","url":"u","source":"s"}]`, 400, `{"errors":["` + secretscanapi.MsgMalformedReport + `"]}`},
+		{"over 1 MiB", "test-key", sig, big, 413, `{"errors":["Request body too large."]}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := s.post(t, tt.keyID, tt.sig, tt.body)
+			if rec.Code != tt.status || rec.Body.String() != tt.want+"\n" {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		})
+	}
+	if len(s.leaks.calls) != 0 {
+		t.Fatalf("a refused report reached the key domain: %+v", s.leaks.calls)
+	}
+}
+
+func TestReport405(t *testing.T) {
+	s := newStack(t)
+	req := httptest.NewRequest("GET", "/v1/secret-scanning/github", nil)
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	if rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
+		t.Fatalf("%d %v", rec.Code, rec.Header())
+	}
+}
