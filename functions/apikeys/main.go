@@ -25,6 +25,10 @@ func main() {
 		log.Error("aws clients", "error", err.Error())
 		os.Exit(1)
 	}
+	if err := cfg.ReadCursorSecret(context.Background(), clients.SecretsManager); err != nil {
+		log.Error("cursor secret", "error", err.Error())
+		os.Exit(1)
+	}
 	deps := handlers.Deps{Config: cfg, Clients: clients, Log: log}
 	lambda.Start(httpadapter.NewV2(deps.APIKeys()).ProxyWithContext)
 }

@@ -113,6 +113,10 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 						t.Errorf("statement %s: Resource %v, want %v", st.Sid, st.Resources, want)
 					}
 					checkKMSCondition(t, st)
+				case "secretsmanager":
+					if want := []string{"Ref CursorSecret"}; !slices.Equal(st.Resources, want) {
+						t.Errorf("statement %s: Resource %v, want %v", st.Sid, st.Resources, want)
+					}
 				default:
 					t.Errorf("statement %s grants %s actions: the code calls none", st.Sid, service)
 				}

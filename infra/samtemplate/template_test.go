@@ -175,11 +175,12 @@ func TestEnvironment(t *testing.T) {
 		// Empty in AWS; set only by local invocations.
 		"DYNAMODB_ENDPOINT": {"", func(c config.Config) string { return c.DynamoDBEndpoint }},
 		"KMS_ENDPOINT":      {"", func(c config.Config) string { return c.KMSEndpoint }},
-		// Generated per stack in Secrets Manager, resolved at deploy time.
-		"CURSOR_SECRET": {"Fn::Sub {{resolve:secretsmanager:${CursorSecret}:SecretString}}", func(c config.Config) string { return c.CursorSecret }},
+		// Generated per stack in Secrets Manager; the function reads it at
+		// cold start (config.ReadCursorSecret).
+		"CURSOR_SECRET_ARN": {"Ref CursorSecret", func(c config.Config) string { return c.CursorSecretARN }},
 	}
 	// Variables only some functions get.
-	onlyFor := map[string]string{"CURSOR_SECRET": handlers.APIKeysFunction}
+	onlyFor := map[string]string{"CURSOR_SECRET_ARN": handlers.APIKeysFunction}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
@@ -196,6 +197,12 @@ func TestEnvironment(t *testing.T) {
 			if w, ok := want[name]; ok && samtemplate.Describe(node) != w.template {
 				t.Errorf("%s: %s = %s, want %s", fn, name, samtemplate.Describe(node), w.template)
 			}
+			// A dynamic reference is resolved at deploy time into the
+			// function's configuration, in plain text for anyone who may
+			// read it: secrets are read at run time instead.
+			if b, _ := yaml.Marshal(node); strings.Contains(string(b), "{{resolve:") {
+				t.Errorf("%s: %s resolves a secret into the function's configuration: %s", fn, name, samtemplate.Describe(node))
+			}
 		}
 	}
 	// A distinct value per variable (STAGE must be a valid stage, and
@@ -203,9 +210,6 @@ func TestEnvironment(t *testing.T) {
 	value := func(name string) string {
 		if name == "STAGE" {
 			return string(apikey.Production)
-		}
-		if name == "CURSOR_SECRET" {
-			return "value-of-CURSOR_SECRET-at-least-32-bytes-long"
 		}
 		return "value-of-" + name
 	}
