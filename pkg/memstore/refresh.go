@@ -1,0 +1,122 @@
+package memstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+
+	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/auth"
+)
+
+// RecordExchange stores the refresh token of a new family and sets
+// last_used on both keys, provided both still admit the generations
+// presented (see touchable): else apikey.ErrNotFound. A digest already
+// stored fails it too.
+func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
+	st.lock()
+	defer st.mu.Unlock()
+	_, taken := st.refresh[r.Digest]
+	secOK, pubOK := st.touchable(r.SecretKeyID, r.SecretGen, r.IssuedAt), st.touchable(r.PublicKeyID, r.PublicGen, r.IssuedAt)
+	switch {
+	case !secOK || !pubOK:
+		return apikey.ErrNotFound
+	case taken:
+		return wrap("record exchange", errConditionFailed)
+	case r.SecretKeyID == r.PublicKeyID:
+		return wrap("record exchange", errSameItemTwice)
+	}
+	st.putRefresh(r)
+	return nil
+}
+
+// RotateRefresh marks old rotated (it stays as a tombstone), stores next
+// and sets last_used on both keys, all at once. auth.ErrInvalidGrant when
+// next's family was revoked or a key no longer admits next's generations;
+// else auth.ErrRefreshConflict when old is unknown, rotated or revoked.
+func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
+	st.lock()
+	defer st.mu.Unlock()
+	prev, found := st.refresh[old]
+	_, taken := st.refresh[next.Digest]
+	_, familyRevoked := st.families[next.FamilyID]
+	secOK, pubOK := st.touchable(next.SecretKeyID, next.SecretGen, next.IssuedAt), st.touchable(next.PublicKeyID, next.PublicGen, next.IssuedAt)
+	switch {
+	case familyRevoked || !secOK || !pubOK:
+		return auth.ErrInvalidGrant
+	case !found || prev.RotatedAt != nil || prev.RevokedAt != nil:
+		return auth.ErrRefreshConflict
+	case taken:
+		return wrap("rotate refresh token", errConditionFailed)
+	case next.SecretKeyID == next.PublicKeyID:
+		return wrap("rotate refresh token", errSameItemTwice)
+	}
+	at := sec(next.IssuedAt)
+	prev.RotatedAt = &at
+	st.putRefresh(next)
+	return nil
+}
+
+// touchable is the adapter's condition on a key record when a token of
+// generation gen is recorded at: the record exists, is not revoked, and
+// gen is the current value's, or the one before it while the latest roll's
+// grace runs. Unlike auth.KeyState.Admits it reads neither the merchant
+// nor the key's expiry: the lookup before the write checks those.
+func (st *Store) touchable(id string, gen int64, at time.Time) bool {
+	r, ok := st.records[id]
+	if !ok || r.key.Revoked {
+		return false
+	}
+	k := r.key
+	inGrace := k.RolledAt != nil && k.PreviousValidUntil != nil &&
+		k.PreviousValidUntil.After(sec(at)) && k.PreviousValidUntil.After(*k.RolledAt)
+	return k.Generation == gen || (k.Generation == gen+1 && inGrace)
+}
+
+// putRefresh stores a new refresh token and sets last_used on its keys
+// (touchable holds for both).
+func (st *Store) putRefresh(r auth.RefreshRecord) {
+	r.AuthTime, r.IssuedAt, r.ExpiresAt = sec(r.AuthTime), sec(r.IssuedAt), sec(r.ExpiresAt)
+	r.ValidUntil = secp(r.ValidUntil)
+	r.RotatedAt, r.RevokedAt = nil, nil
+	st.refresh[r.Digest] = &r
+	for _, id := range []string{r.SecretKeyID, r.PublicKeyID} {
+		used := r.IssuedAt
+		st.records[id].key.LastUsed = &used
+	}
+}
+
+// LookupRefresh returns the record of a token digest, nil when unknown.
+func (st *Store) LookupRefresh(_ context.Context, digest [sha256.Size]byte) (*auth.RefreshRecord, error) {
+	st.lock()
+	defer st.mu.Unlock()
+	r, ok := st.refresh[digest]
+	if !ok {
+		return nil, nil
+	}
+	out := *r
+	out.ValidUntil, out.RotatedAt, out.RevokedAt = clonep(r.ValidUntil), clonep(r.RotatedAt), clonep(r.RevokedAt)
+	if out.AuthTime.IsZero() {
+		out.AuthTime = out.IssuedAt // as the adapter reads a record without auth_time
+	}
+	return &out, nil
+}
+
+// RevokeFamily marks r's record revoked at `at` (keeping an earlier
+// revocation; an unknown digest gets a revoked stub, as the table's upsert
+// does) and bars every token of r's family from rotation.
+func (st *Store) RevokeFamily(_ context.Context, r auth.RefreshRecord, at, until time.Time) error {
+	st.lock()
+	defer st.mu.Unlock()
+	rec, ok := st.refresh[r.Digest]
+	if !ok {
+		rec = &auth.RefreshRecord{Digest: r.Digest}
+		st.refresh[r.Digest] = rec
+	}
+	if rec.RevokedAt == nil {
+		t := sec(at)
+		rec.RevokedAt = &t
+	}
+	st.families[r.FamilyID] = sec(until)
+	return nil
+}
