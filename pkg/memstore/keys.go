@@ -38,6 +38,17 @@ func (st *Store) CreateKey(_ context.Context, nk apikey.NewKey) error {
 	case idTaken || valueTaken:
 		return wrap("create key", errConditionFailed)
 	}
+	st.put(nk)
+	if c != nil {
+		c.complete(k.ID)
+	}
+	return nil
+}
+
+// put writes a new key's record, lookup and sealed value; the caller holds
+// the lock and has checked the conditions.
+func (st *Store) put(nk apikey.NewKey) {
+	k := nk.Key
 	st.records[k.ID] = &record{
 		key: apikey.Key{
 			ID: k.ID, MID: k.MID, Name: k.Name, Type: k.Type, Scopes: scopes(k.Scopes),
@@ -48,10 +59,6 @@ func (st *Store) CreateKey(_ context.Context, nk apikey.NewKey) error {
 	}
 	st.lookups[nk.Digest] = lookupOf(nk.Digest, k)
 	st.sealed[k.ID] = sealedOf(nk.Sealed, nk.SealedExpiresAt)
-	if c != nil {
-		c.complete(k.ID)
-	}
-	return nil
 }
 
 // lookupOf is the lookup item of a value of k: what authentication reads.

@@ -37,6 +37,9 @@ type Store struct {
 	refresh  map[[sha256.Size]byte]*auth.RefreshRecord
 	families map[string]time.Time // revoked family -> until
 	claims   map[string]*claim    // IDEM#<mid>#<key id>#<hex> / IDEM
+	// onboarded is each merchant's onboarding claim: the secret key id of
+	// its last onboarding (MID#<mid> / ONBOARD).
+	onboarded map[string]string
 }
 
 var (
@@ -55,6 +58,7 @@ func (st *Store) lock() {
 		st.refresh = map[[sha256.Size]byte]*auth.RefreshRecord{}
 		st.families = map[string]time.Time{}
 		st.claims = map[string]*claim{}
+		st.onboarded = map[string]string{}
 	}
 }
 

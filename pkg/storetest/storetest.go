@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"TakeOverIdempotencyKey", takeOverCases},
 		{"ReleaseIdempotencyKey", releaseCases},
 		{"CreateKeyWithClaim", createWithClaimCases},
+		{"Onboard", onboardCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
