@@ -30,17 +30,59 @@ type Deps struct {
 	// StatusTTL is how long a key's standing is cached per container; zero
 	// means auth.StatusTTL (tests shorten it).
 	StatusTTL time.Duration
+	// Adapters, when set, replace the DynamoDB and KMS adapters built from
+	// Clients (an in-memory stack for tests that need no emulator).
+	Adapters *Adapters
 }
 
-func (d Deps) store() *dynamostore.Store {
+// Store is every storage port the services use.
+type Store interface {
+	apikey.Store
+	auth.Store
+}
+
+// Adapters are the ports the services need from outside the process.
+type Adapters struct {
+	Store  Store
+	Sealer apikey.Sealer
+	Signer token.Signer
+	// Keys returns the keys that verify access tokens.
+	Keys token.KeySource
+}
+
+func (d Deps) store() Store {
+	if d.Adapters != nil {
+		return d.Adapters.Store
+	}
 	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName}
+}
+
+func (d Deps) sealer() apikey.Sealer {
+	if d.Adapters != nil {
+		return d.Adapters.Sealer
+	}
+	return &awskms.Envelope{Client: d.Clients.KMS, KeyID: d.Config.DataKeyID}
+}
+
+func (d Deps) signer() token.Signer {
+	if d.Adapters != nil {
+		return d.Adapters.Signer
+	}
+	return &awskms.Signer{Client: d.Clients.KMS, KeyARN: d.Config.SigningKeyID}
+}
+
+func (d Deps) verificationKeys() token.KeySource {
+	if d.Adapters != nil {
+		return d.Adapters.Keys
+	}
+	return awskms.PublicKeys(d.Clients.KMS, d.Config.VerificationKeys()...)
 }
 
 // Keys returns the key service.
 func (d Deps) Keys() *apikey.Service {
 	return &apikey.Service{
 		Store:     d.store(),
-		Sealer:    &awskms.Envelope{Client: d.Clients.KMS, KeyID: d.Config.DataKeyID},
+		Sealer:    d.sealer(),
 		Stage:     d.Config.Stage,
 		CursorKey: d.Config.CursorKey(),
 		Now:       d.Now,
@@ -52,7 +94,7 @@ func (d Deps) Auth() *auth.Service {
 	return &auth.Service{
 		Store: d.store(),
 		Issuer: &token.Issuer{
-			Signer:   &awskms.Signer{Client: d.Clients.KMS, KeyARN: d.Config.SigningKeyID},
+			Signer:   d.signer(),
 			Issuer:   d.Config.Issuer,
 			Audience: d.Config.Audience,
 			Now:      d.Now,
@@ -68,7 +110,7 @@ func (d Deps) Verifier() *token.Verifier {
 	return &token.Verifier{
 		Issuer:   d.Config.Issuer,
 		Audience: d.Config.Audience,
-		Keys:     awskms.PublicKeys(d.Clients.KMS, d.Config.VerificationKeys()...),
+		Keys:     d.verificationKeys(),
 		Now:      d.Now,
 	}
 }
