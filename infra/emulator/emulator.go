@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 // Region is the AWS region that local-kms is started with; use it for every
@@ -28,10 +30,6 @@ const Region = "us-east-1"
 
 // AccountID is the AWS account id that local-kms puts in key ARNs.
 const AccountID = "111122223333"
-
-// ToolsDirEnv names the environment variable that overrides where the tools
-// are installed (the Makefile exports it).
-const ToolsDirEnv = "FLEX_TOOLS_DIR"
 
 // RIEReservedPort is taken by the Lambda Runtime Interface Emulator for
 // itself (its default Runtime API port): nothing of ours may listen there.
@@ -46,12 +44,10 @@ const (
 )
 
 // Options says how Start runs the stack. The zero value is ready to use.
+//
+// The emulators are taken from the tools folder of repo.ToolsDir (its
+// dynamodb/ and bin/).
 type Options struct {
-	// ToolsDir is where `make tools` installed the emulators (it holds
-	// dynamodb/ and bin/). Empty means $FLEX_TOOLS_DIR, else <repo root>/.tools,
-	// the repo root being the nearest folder above the working directory that
-	// has a go.mod.
-	ToolsDir string
 	// DynamoDBPort and KMSPort are the ports to serve on; 0 picks a free
 	// port on 127.0.0.1.
 	DynamoDBPort, KMSPort int
@@ -93,9 +89,9 @@ func FromEnvOrStart(ctx context.Context) (*Stack, error) {
 // failure Start stops whatever it launched and returns an error that ends
 // with the failing emulator's last output.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
-	dir, err := resolveToolsDir(o.ToolsDir)
+	dir, err := repo.ToolsDir()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	ddbDir := filepath.Join(dir, "dynamodb")
 	jar := filepath.Join(ddbDir, "DynamoDBLocal.jar")
@@ -258,39 +254,6 @@ func (s *Stack) waitReady(ctx context.Context, svc *service, deadline time.Time,
 		if err := s.launch(svc, logw); err != nil {
 			return err
 		}
-	}
-}
-
-// resolveToolsDir applies the ToolsDir defaults documented on Options.
-func resolveToolsDir(dir string) (string, error) {
-	if dir == "" {
-		dir = os.Getenv(ToolsDirEnv)
-	}
-	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(root, ".tools")
-	}
-	return filepath.Abs(dir)
-}
-
-// repoRoot walks up from the working directory to the folder holding go.mod.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("emulator: %w", err)
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("emulator: no go.mod above %s: set %s or Options.ToolsDir", wd, ToolsDirEnv)
-		}
-		dir = parent
 	}
 }
 

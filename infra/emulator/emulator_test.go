@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 func TestStartAnswersAndCloseStopsEverything(t *testing.T) {
@@ -99,7 +101,8 @@ func call(t *testing.T, endpoint, contentType, target string) string {
 
 func TestStartWithoutToolsSaysRunMakeTools(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Start(t.Context(), Options{ToolsDir: dir})
+	t.Setenv(repo.ToolsDirEnv, dir)
+	_, err := Start(t.Context(), Options{})
 	if err == nil {
 		t.Fatal("Start succeeded without tools")
 	}
@@ -124,8 +127,9 @@ func TestStartFailureReportsOutputAndStopsTheRest(t *testing.T) {
 		"i=0; while [ ! -s '"+pidFile+"' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n"+
 		"echo 'fake java: boom' >&2\nexit 3\n", 0o755)
 	t.Setenv("JAVA_HOME", filepath.Join(dir, "jdk"))
+	t.Setenv(repo.ToolsDirEnv, dir)
 
-	_, err := Start(t.Context(), Options{ToolsDir: dir})
+	_, err := Start(t.Context(), Options{})
 	if err == nil {
 		t.Fatal("Start succeeded with a failing java")
 	}
@@ -177,28 +181,6 @@ func TestFromEnvOrStartUsesEnvEndpoints(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestResolveToolsDir(t *testing.T) {
-	t.Setenv(ToolsDirEnv, "")
-	got, err := resolveToolsDir("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := filepath.Join(root, ".tools"); got != want {
-		t.Errorf("default tools dir = %s, want %s", got, want)
-	}
-	t.Setenv(ToolsDirEnv, "/opt/x")
-	if got, _ := resolveToolsDir(""); got != "/opt/x" {
-		t.Errorf("with %s set: %s", ToolsDirEnv, got)
-	}
-	if got, _ := resolveToolsDir("/opt/y"); got != "/opt/y" {
-		t.Errorf("explicit: %s", got)
 	}
 }
 

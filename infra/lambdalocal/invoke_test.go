@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/flexfactor/credplane/infra/lambdalocal"
 	"github.com/flexfactor/credplane/infra/localenv"
+	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/handlers"
@@ -51,7 +52,7 @@ var fixture = sync.OnceValues(func() (*lambdalocal.Fixtures, error) {
 
 // bootstraps builds every function once for the whole package.
 var bootstraps = sync.OnceValues(func() (map[string]string, error) {
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ type eventFile struct {
 
 func loadEvents(t *testing.T, tpl *samtemplate.Template) []eventFile {
 	t.Helper()
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestEventsAreRealHTTPAPIEvents(t *testing.T) {
 			t.Errorf("route %s has no event under events/", r.Key())
 		}
 	}
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

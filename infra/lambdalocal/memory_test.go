@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flexfactor/credplane/infra/lambdalocal"
+	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkPeakRSS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	root, _ := samtemplate.RepoRoot()
+	root, _ := repo.Root()
 	for fn, event := range map[string]string{"TokenFunction": "token.json", "ApiKeysFunction": "create.json", "OnboardFunction": "onboard.json"} {
 		b.Run(fn, func(b *testing.B) {
 			raw, err := os.ReadFile(filepath.Join(root, "events", event))

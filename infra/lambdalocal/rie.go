@@ -21,24 +21,17 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/infra/emulator"
-	"github.com/flexfactor/credplane/infra/samtemplate"
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 // RIEBinary is the Runtime Interface Emulator's executable name.
 const RIEBinary = "aws-lambda-rie"
 
-// FindRIE returns the emulator installed by `make tools`
-// ($FLEX_TOOLS_DIR/bin or <repo>/.tools/bin), else the one on PATH.
+// FindRIE returns the emulator installed by `make tools` (in the bin folder
+// of repo.ToolsDir), else the one on PATH.
 func FindRIE() (string, error) {
-	dirs := []string{}
-	if d := os.Getenv(emulator.ToolsDirEnv); d != "" {
-		dirs = append(dirs, filepath.Join(d, "bin"))
-	}
-	if root, err := samtemplate.RepoRoot(); err == nil {
-		dirs = append(dirs, filepath.Join(root, ".tools", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, RIEBinary)
+	if dir, err := repo.ToolsDir(); err == nil {
+		p := filepath.Join(dir, "bin", RIEBinary)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
 		}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flexfactor/credplane/infra/repo"
 	"gopkg.in/yaml.v3"
 )
 
@@ -44,26 +45,9 @@ func Load(path string) (*Template, error) {
 	return &Template{Root: doc.Content[0]}, nil
 }
 
-// RepoRoot returns the nearest folder at or above the working directory
-// that holds go.mod.
-func RepoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
-}
-
 // LoadRepo parses the template at the repository root.
 func LoadRepo() (*Template, error) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}
