@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flexfactor/credplane/infra/proc"
 	"github.com/flexfactor/credplane/infra/repo"
 )
 
@@ -37,7 +38,6 @@ const RIEReservedPort = 9001
 
 const (
 	readyTimeout = 30 * time.Second
-	stopGrace    = 3 * time.Second
 	// portAttempts bounds how often a service is relaunched on a fresh port
 	// when the free port it was given got taken before it could bind.
 	portAttempts = 3
@@ -65,7 +65,7 @@ type Stack struct {
 	// KMSEndpoint is local-kms's base URL, such as "http://127.0.0.1:41235".
 	KMSEndpoint string
 
-	procs     []*proc
+	procs     []*proc.Proc
 	tmpDir    string
 	closeOnce sync.Once
 	closeErr  error
@@ -196,7 +196,11 @@ func (s *Stack) Close() error {
 		errs := make([]error, len(s.procs))
 		var wg sync.WaitGroup
 		for i, p := range s.procs {
-			wg.Go(func() { errs[i] = p.stop() })
+			wg.Go(func() {
+				if err := p.Stop(); err != nil {
+					errs[i] = fmt.Errorf("emulator: %w", err)
+				}
+			})
 		}
 		wg.Wait()
 		if s.tmpDir != "" {
@@ -214,12 +218,15 @@ type service struct {
 	port    int    // requested port; 0 = pick one
 	command func(port int) *exec.Cmd
 
-	cur *proc
+	cur     *proc.Proc
+	curPort int
 }
 
-func (svc *service) endpoint() string {
-	return "http://127.0.0.1:" + strconv.Itoa(svc.cur.port)
+func (svc *service) addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(svc.curPort))
 }
+
+func (svc *service) endpoint() string { return "http://" + svc.addr() }
 
 // launch starts svc on its requested port or a fresh free one.
 func (s *Stack) launch(svc *service, logw *lockedWriter) error {
@@ -230,12 +237,12 @@ func (s *Stack) launch(svc *service, logw *lockedWriter) error {
 			return err
 		}
 	}
-	p, err := startProc(svc.name, port, svc.command(port), logw.prefixed(svc.tag))
+	p, err := proc.Start(svc.name, svc.command(port), logw.prefixed(svc.tag))
 	if err != nil {
-		return err
+		return fmt.Errorf("emulator: %w", err)
 	}
 	s.procs = append(s.procs, p)
-	svc.cur = p
+	svc.cur, svc.curPort = p, port
 	return nil
 }
 
@@ -243,13 +250,12 @@ func (s *Stack) launch(svc *service, logw *lockedWriter) error {
 // because someone else took the port meanwhile is relaunched on another one.
 func (s *Stack) waitReady(ctx context.Context, svc *service, deadline time.Time, logw *lockedWriter) error {
 	for attempt := 1; ; attempt++ {
-		err := svc.cur.waitReady(ctx, deadline)
+		err := svc.cur.WaitHTTP(ctx, svc.addr(), deadline)
 		if err == nil {
 			return nil
 		}
-		var exited *exitedError
-		if svc.port != 0 || attempt >= portAttempts || !errors.As(err, &exited) || portFree(svc.cur.port) {
-			return err
+		if svc.port != 0 || attempt >= portAttempts || !errors.Is(err, proc.ErrExited) || portFree(svc.curPort) {
+			return fmt.Errorf("emulator: %w", err)
 		}
 		if err := s.launch(svc, logw); err != nil {
 			return err

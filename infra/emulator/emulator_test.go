@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,8 +45,18 @@ func TestStartAnswersAndCloseStopsEverything(t *testing.T) {
 	}
 	var pids, ports []int
 	for _, p := range s.procs {
-		pids = append(pids, p.cmd.Process.Pid)
-		ports = append(ports, p.port)
+		pids = append(pids, p.Pid())
+	}
+	for _, endpoint := range []string{s.DynamoDBEndpoint, s.KMSEndpoint} {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(u.Port())
+		if err != nil {
+			t.Fatalf("endpoint %s: %v", endpoint, err)
+		}
+		ports = append(ports, n)
 	}
 	tmp := s.tmpDir
 

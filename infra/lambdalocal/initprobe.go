@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/flexfactor/credplane/infra/proc"
 )
 
 // runtimeNextPath is where a Lambda runtime asks for its next event: its
@@ -74,22 +76,17 @@ func measureInitOnce(ctx context.Context, bootstrap string, env map[string]strin
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = envList(full)
-	exited := make(chan error, 1)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(bootstrap, cmd, nil)
+	if err != nil {
 		return 0, err
 	}
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
+	defer p.Stop()
 	select {
 	case t := <-next:
 		return t.Sub(start), nil
-	case err := <-exited:
-		exited <- err // for the deferred wait
-		return 0, fmt.Errorf("%s exited before asking for an event: %v", bootstrap, err)
+	case <-p.Done():
+		return 0, fmt.Errorf("%s exited before asking for an event; last output:\n%s", bootstrap, p.Tail())
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	case <-time.After(10 * time.Second):

@@ -1,7 +1,6 @@
 package lambdalocal
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,10 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/flexfactor/credplane/infra/emulator"
+	"github.com/flexfactor/credplane/infra/proc"
 	"github.com/flexfactor/credplane/infra/repo"
 )
 
@@ -48,11 +47,9 @@ func FindRIE() (string, error) {
 // first one includes the cold start. Close it when done.
 type RIE struct {
 	url     string
-	cmd     *exec.Cmd
+	proc    *proc.Proc
 	out     *output
 	reports chan string
-	exited  chan struct{}
-	once    sync.Once
 }
 
 // Result is one invocation's outcome.
@@ -89,9 +86,6 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 	if err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = io.Discard
-	}
 	apiPort, err := emulator.FreePort()
 	if err != nil {
 		return nil, err
@@ -114,64 +108,28 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 		full[k] = v
 	}
 	cmd.Env = envList(full)
-	// Its own process group, so Close also stops the bootstrap it spawns.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", RIEBinary, err)
-	}
 	r := &RIE{
 		url:     "http://" + addr + "/2015-03-31/functions/function/invocations",
-		cmd:     cmd,
-		out:     &output{},
+		out:     &output{log: log},
 		reports: make(chan string, 16),
-		exited:  make(chan struct{}),
 	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(log, line)
-			r.out.add(line)
-			if strings.HasPrefix(line, "REPORT RequestId:") {
-				select {
-				case r.reports <- line:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, out) // past an over-long line: keep the pipe flowing
-		_ = cmd.Wait()
-		close(r.exited)
-	}()
-	if err := r.waitReady(ctx, addr); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("%s: %w; last output:\n%s", RIEBinary, err, r.out.tail(20))
+	if r.proc, err = proc.Start(RIEBinary, cmd, &lineWriter{line: r.line}); err != nil {
+		return nil, err
+	}
+	if err := r.proc.WaitHTTP(ctx, addr, time.Now().Add(10*time.Second)); err != nil {
+		_ = r.Close()
+		return nil, err
 	}
 	return r, nil
 }
 
-func (r *RIE) waitReady(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			_ = c.Close()
-			return nil
-		}
+// line takes one line of the emulator's output.
+func (r *RIE) line(s string) {
+	r.out.add(s)
+	if strings.HasPrefix(s, "REPORT RequestId:") {
 		select {
-		case <-r.exited:
-			return errors.New("exited before it was ready")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening on %s after 10s", addr)
+		case r.reports <- s:
+		default:
 		}
 	}
 }
@@ -210,35 +168,26 @@ func (r *RIE) Invoke(ctx context.Context, event []byte) (Result, error) {
 	return res, nil
 }
 
-// Close stops the emulator and the function: SIGTERM to the process group,
-// SIGKILL after 3 s. It is safe to call more than once.
-func (r *RIE) Close() {
-	r.once.Do(func() {
-		pgid := r.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-r.exited:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-r.exited
-		}
-		// Whatever the emulator left behind in its group goes too.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	})
-}
+// Close stops the emulator and the function it runs (see proc.Proc.Stop).
+// It is safe to call more than once.
+func (r *RIE) Close() error { return r.proc.Stop() }
 
 // Output returns everything the function and the emulator have printed so
 // far, one line each.
 func (r *RIE) Output() string { return strings.Join(r.out.lines(), "\n") }
 
-// output keeps the emulator's lines; it is written by one reader goroutine
-// and read by anyone.
+// output keeps the emulator's lines and copies each to log unless it is
+// nil; it is written by one goroutine and read by anyone.
 type output struct {
+	log io.Writer
 	mu  sync.Mutex
 	all []string
 }
 
 func (o *output) add(s string) {
+	if o.log != nil {
+		fmt.Fprintln(o.log, s)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.all = append(o.all, s)
@@ -250,11 +199,30 @@ func (o *output) lines() []string {
 	return slices.Clone(o.all)
 }
 
-// tail returns the last n lines, for error messages.
-func (o *output) tail(n int) string {
-	l := o.lines()
-	if len(l) == 0 {
-		return "(no output)"
+// maxLine bounds a line of output held back while it waits for its end.
+const maxLine = 1 << 20
+
+// lineWriter hands each complete line written to it (without its newline)
+// to line; a line longer than maxLine is handed over in pieces.
+type lineWriter struct {
+	line    func(string)
+	partial []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	rest := append(w.partial, b...)
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(rest[:i]))
+		rest = rest[i+1:]
 	}
-	return strings.Join(l[max(0, len(l)-n):], "\n")
+	if len(rest) > maxLine {
+		w.line(string(rest))
+		rest = nil
+	}
+	w.partial = append(w.partial[:0], rest...)
+	return len(b), nil
 }
