@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,21 +59,6 @@ type Result struct {
 	// Report is the emulator's REPORT line for the invocation; it carries
 	// "Init Duration" on the first one.
 	Report string
-}
-
-var initDuration = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
-
-// InitDuration is the Init Duration the report gives, and whether it gives one.
-func (r Result) InitDuration() (time.Duration, bool) {
-	m := initDuration.FindStringSubmatch(r.Report)
-	if m == nil {
-		return 0, false
-	}
-	ms, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, false
-	}
-	return time.Duration(ms * float64(time.Millisecond)), true
 }
 
 // StartRIE runs bootstrap under the emulator with exactly the environment
