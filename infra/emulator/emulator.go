@@ -29,12 +29,12 @@ import (
 // SDK client pointed at the stack.
 const Region = "us-east-1"
 
-// AccountID is the AWS account id that local-kms puts in key ARNs.
-const AccountID = "111122223333"
+// accountID is the AWS account id that local-kms puts in key ARNs.
+const accountID = "111122223333"
 
-// RIEReservedPort is taken by the Lambda Runtime Interface Emulator for
+// rieReservedPort is taken by the Lambda Runtime Interface Emulator for
 // itself (its default Runtime API port): nothing of ours may listen there.
-const RIEReservedPort = 9001
+const rieReservedPort = 9001
 
 const (
 	readyTimeout = 30 * time.Second
@@ -156,7 +156,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 				cmd.Env = append(os.Environ(),
 					"PORT="+strconv.Itoa(port),
 					"KMS_REGION="+Region,
-					"KMS_ACCOUNT_ID="+AccountID,
+					"KMS_ACCOUNT_ID="+accountID,
 					"KMS_DATA_PATH="+kmsData,
 					// Never pick up a machine-wide seed file (the default is
 					// /init/seed.yaml): this one does not exist.
@@ -286,7 +286,7 @@ func checkPort(port int) error {
 		return nil
 	case port < 0 || port > 65535:
 		return fmt.Errorf("emulator: invalid port %d", port)
-	case port == RIEReservedPort:
+	case port == rieReservedPort:
 		return fmt.Errorf("emulator: port %d is reserved for the Lambda Runtime Interface Emulator", port)
 	case !portFree(port):
 		return fmt.Errorf("emulator: port %d on 127.0.0.1 is already in use", port)
@@ -295,7 +295,7 @@ func checkPort(port int) error {
 }
 
 // FreePort asks the kernel for a port that is free on 127.0.0.1 right now,
-// never RIEReservedPort.
+// never the port the Lambda Runtime Interface Emulator takes for itself.
 func FreePort() (int, error) {
 	for {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -304,7 +304,7 @@ func FreePort() (int, error) {
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		_ = l.Close()
-		if port != RIEReservedPort {
+		if port != rieReservedPort {
 			return port, nil
 		}
 	}

@@ -202,9 +202,8 @@ const (
 	testPublic = "pk_test_"
 )
 
-// expectations says, per file under events/, what the function must answer.
-// Routes still being built in parallel (see served) are skipped until they
-// land; their expectations come from SPEC.md.
+// expectations says, per file under events/, what the function must answer,
+// as SPEC.md describes it.
 var expectations = map[string]func(*check){
 	// --- POST /v1/oauth2/token ---
 	"token.json":                   func(c *check) { c.tokenIssued() },
@@ -306,7 +305,7 @@ var expectations = map[string]func(*check){
 	// --- GET /v1/api-keys/{id} ---
 	"get.json": func(c *check) {
 		c.statusIs(200)
-		c.is("id", c.values[lambdalocal.PlaceholderKeyID])
+		c.is("id", c.values["KEY_ID"])
 		c.is("mid", c.fx.Merchant.MID)
 		c.is("type", "public")
 		c.is("status", "active")
@@ -338,7 +337,7 @@ var expectations = map[string]func(*check){
 	// --- POST /v1/api-keys/{id}/roll ---
 	"roll.json": func(c *check) {
 		c.statusIs(200)
-		c.is("id", c.values[lambdalocal.PlaceholderKeyID])
+		c.is("id", c.values["KEY_ID"])
 		c.hasPrefix("value", testPublic)
 		c.errorsAre()
 	},

@@ -22,21 +22,21 @@ import (
 	"github.com/flexfactor/credplane/infra/repo"
 )
 
-// RIEBinary is the Runtime Interface Emulator's executable name.
-const RIEBinary = "aws-lambda-rie"
+// rieBinary is the Runtime Interface Emulator's executable name.
+const rieBinary = "aws-lambda-rie"
 
 // FindRIE returns the emulator installed by `make tools` (in the bin folder
 // of repo.ToolsDir), else the one on PATH.
 func FindRIE() (string, error) {
 	if dir, err := repo.ToolsDir(); err == nil {
-		p := filepath.Join(dir, "bin", RIEBinary)
+		p := filepath.Join(dir, "bin", rieBinary)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
 		}
 	}
-	p, err := exec.LookPath(RIEBinary)
+	p, err := exec.LookPath(rieBinary)
 	if err != nil {
-		return "", fmt.Errorf("%s not found (run make tools)", RIEBinary)
+		return "", fmt.Errorf("%s not found (run make tools)", rieBinary)
 	}
 	return p, nil
 }
@@ -97,7 +97,7 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 		out:     &output{log: log},
 		reports: make(chan string, 16),
 	}
-	if r.proc, err = proc.Start(RIEBinary, cmd, &lineWriter{line: r.line}); err != nil {
+	if r.proc, err = proc.Start(rieBinary, cmd, &lineWriter{line: r.line}); err != nil {
 		return nil, err
 	}
 	if err := r.proc.WaitHTTP(ctx, addr, time.Now().Add(10*time.Second)); err != nil {
