@@ -44,7 +44,7 @@ bench: tools ## run the benchmarks against a local stack
 clean: ## remove build output and local state
 	rm -rf bin/ .aws-sam/ .local/
 
-# --- build / invoke / deploy (owned by the SAM work) ---
+# --- build / invoke / deploy ---
 
 # SAM logical ids of the Lambda functions, and the package each is built from.
 LAMBDA_FUNCTIONS := TokenFunction ApiKeysFunction OnboardFunction
