@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -68,14 +67,9 @@ func measureInitOnce(ctx context.Context, bootstrap string, env map[string]strin
 		_ = srv.Close()
 	}()
 
-	full := map[string]string{"PATH": os.Getenv("PATH"), "HOME": filepath.Dir(bootstrap)}
-	for k, v := range env {
-		full[k] = v
-	}
-	full["AWS_LAMBDA_RUNTIME_API"] = ln.Addr().String()
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
-	cmd.Env = envList(full)
+	cmd.Env = append(processEnv(cmd.Dir, env), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
 	start := time.Now()
 	p, err := proc.Start(bootstrap, cmd, nil)
 	if err != nil {

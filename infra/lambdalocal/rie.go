@@ -61,9 +61,8 @@ type Result struct {
 	Report string
 }
 
-// StartRIE runs bootstrap under the emulator with exactly the environment
-// env (nothing is inherited but PATH; HOME is the bootstrap's folder, so no
-// ~/.aws files are read). Everything the function and the emulator print
+// StartRIE runs bootstrap under the emulator with the environment env (see
+// processEnv). Everything the function and the emulator print
 // is kept (see Output) and copied to log unless it is nil.
 func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log io.Writer) (*RIE, error) {
 	rie, err := FindRIE()
@@ -87,11 +86,7 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 		"--runtime-api-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(runtimePort)),
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
-	full := map[string]string{"PATH": os.Getenv("PATH"), "HOME": cmd.Dir}
-	for k, v := range env {
-		full[k] = v
-	}
-	cmd.Env = envList(full)
+	cmd.Env = processEnv(cmd.Dir, env)
 	r := &RIE{
 		url:     "http://" + addr + "/2015-03-31/functions/function/invocations",
 		out:     &output{log: log},
