@@ -62,8 +62,8 @@ type Result struct {
 }
 
 // StartRIE runs bootstrap under the emulator with the environment env (see
-// processEnv). Everything the function and the emulator print
-// is kept (see Output) and copied to log unless it is nil.
+// processEnv). Everything the function and the emulator print is kept (see
+// Output) and copied to log unless it is nil.
 func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log io.Writer) (*RIE, error) {
 	rie, err := FindRIE()
 	if err != nil {
