@@ -20,38 +20,34 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/flexfactor/credplane/infra/proc"
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 // Region is the AWS region that local-kms is started with; use it for every
 // SDK client pointed at the stack.
 const Region = "us-east-1"
 
-// AccountID is the AWS account id that local-kms puts in key ARNs.
-const AccountID = "111122223333"
+// accountID is the AWS account id that local-kms puts in key ARNs.
+const accountID = "111122223333"
 
-// ToolsDirEnv names the environment variable that overrides where the tools
-// are installed (the Makefile exports it).
-const ToolsDirEnv = "FLEX_TOOLS_DIR"
-
-// RIEReservedPort is taken by the Lambda Runtime Interface Emulator for
+// rieReservedPort is taken by the Lambda Runtime Interface Emulator for
 // itself (its default Runtime API port): nothing of ours may listen there.
-const RIEReservedPort = 9001
+const rieReservedPort = 9001
 
 const (
 	readyTimeout = 30 * time.Second
-	stopGrace    = 3 * time.Second
 	// portAttempts bounds how often a service is relaunched on a fresh port
 	// when the free port it was given got taken before it could bind.
 	portAttempts = 3
 )
 
 // Options says how Start runs the stack. The zero value is ready to use.
+//
+// The emulators are taken from the tools folder of repo.ToolsDir (its
+// dynamodb/ and bin/).
 type Options struct {
-	// ToolsDir is where `make tools` installed the emulators (it holds
-	// dynamodb/ and bin/). Empty means $FLEX_TOOLS_DIR, else <repo root>/.tools,
-	// the repo root being the nearest folder above the working directory that
-	// has a go.mod.
-	ToolsDir string
 	// DynamoDBPort and KMSPort are the ports to serve on; 0 picks a free
 	// port on 127.0.0.1.
 	DynamoDBPort, KMSPort int
@@ -69,7 +65,7 @@ type Stack struct {
 	// KMSEndpoint is local-kms's base URL, such as "http://127.0.0.1:41235".
 	KMSEndpoint string
 
-	procs     []*proc
+	procs     []*proc.Proc
 	tmpDir    string
 	closeOnce sync.Once
 	closeErr  error
@@ -93,9 +89,9 @@ func FromEnvOrStart(ctx context.Context) (*Stack, error) {
 // failure Start stops whatever it launched and returns an error that ends
 // with the failing emulator's last output.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
-	dir, err := resolveToolsDir(o.ToolsDir)
+	dir, err := repo.ToolsDir()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	ddbDir := filepath.Join(dir, "dynamodb")
 	jar := filepath.Join(ddbDir, "DynamoDBLocal.jar")
@@ -160,7 +156,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 				cmd.Env = append(os.Environ(),
 					"PORT="+strconv.Itoa(port),
 					"KMS_REGION="+Region,
-					"KMS_ACCOUNT_ID="+AccountID,
+					"KMS_ACCOUNT_ID="+accountID,
 					"KMS_DATA_PATH="+kmsData,
 					// Never pick up a machine-wide seed file (the default is
 					// /init/seed.yaml): this one does not exist.
@@ -200,7 +196,11 @@ func (s *Stack) Close() error {
 		errs := make([]error, len(s.procs))
 		var wg sync.WaitGroup
 		for i, p := range s.procs {
-			wg.Go(func() { errs[i] = p.stop() })
+			wg.Go(func() {
+				if err := p.Stop(); err != nil {
+					errs[i] = fmt.Errorf("emulator: %w", err)
+				}
+			})
 		}
 		wg.Wait()
 		if s.tmpDir != "" {
@@ -218,12 +218,15 @@ type service struct {
 	port    int    // requested port; 0 = pick one
 	command func(port int) *exec.Cmd
 
-	cur *proc
+	cur     *proc.Proc
+	curPort int
 }
 
-func (svc *service) endpoint() string {
-	return "http://127.0.0.1:" + strconv.Itoa(svc.cur.port)
+func (svc *service) addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(svc.curPort))
 }
+
+func (svc *service) endpoint() string { return "http://" + svc.addr() }
 
 // launch starts svc on its requested port or a fresh free one.
 func (s *Stack) launch(svc *service, logw *lockedWriter) error {
@@ -234,12 +237,12 @@ func (s *Stack) launch(svc *service, logw *lockedWriter) error {
 			return err
 		}
 	}
-	p, err := startProc(svc.name, port, svc.command(port), logw.prefixed(svc.tag))
+	p, err := proc.Start(svc.name, svc.command(port), logw.prefixed(svc.tag))
 	if err != nil {
-		return err
+		return fmt.Errorf("emulator: %w", err)
 	}
 	s.procs = append(s.procs, p)
-	svc.cur = p
+	svc.cur, svc.curPort = p, port
 	return nil
 }
 
@@ -247,50 +250,16 @@ func (s *Stack) launch(svc *service, logw *lockedWriter) error {
 // because someone else took the port meanwhile is relaunched on another one.
 func (s *Stack) waitReady(ctx context.Context, svc *service, deadline time.Time, logw *lockedWriter) error {
 	for attempt := 1; ; attempt++ {
-		err := svc.cur.waitReady(ctx, deadline)
+		err := svc.cur.WaitHTTP(ctx, svc.addr(), deadline)
 		if err == nil {
 			return nil
 		}
-		var exited *exitedError
-		if svc.port != 0 || attempt >= portAttempts || !errors.As(err, &exited) || portFree(svc.cur.port) {
-			return err
+		if svc.port != 0 || attempt >= portAttempts || !errors.Is(err, proc.ErrExited) || portFree(svc.curPort) {
+			return fmt.Errorf("emulator: %w", err)
 		}
 		if err := s.launch(svc, logw); err != nil {
 			return err
 		}
-	}
-}
-
-// resolveToolsDir applies the ToolsDir defaults documented on Options.
-func resolveToolsDir(dir string) (string, error) {
-	if dir == "" {
-		dir = os.Getenv(ToolsDirEnv)
-	}
-	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(root, ".tools")
-	}
-	return filepath.Abs(dir)
-}
-
-// repoRoot walks up from the working directory to the folder holding go.mod.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("emulator: %w", err)
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("emulator: no go.mod above %s: set %s or Options.ToolsDir", wd, ToolsDirEnv)
-		}
-		dir = parent
 	}
 }
 
@@ -317,7 +286,7 @@ func checkPort(port int) error {
 		return nil
 	case port < 0 || port > 65535:
 		return fmt.Errorf("emulator: invalid port %d", port)
-	case port == RIEReservedPort:
+	case port == rieReservedPort:
 		return fmt.Errorf("emulator: port %d is reserved for the Lambda Runtime Interface Emulator", port)
 	case !portFree(port):
 		return fmt.Errorf("emulator: port %d on 127.0.0.1 is already in use", port)
@@ -326,7 +295,7 @@ func checkPort(port int) error {
 }
 
 // FreePort asks the kernel for a port that is free on 127.0.0.1 right now,
-// never RIEReservedPort.
+// never the port the Lambda Runtime Interface Emulator takes for itself.
 func FreePort() (int, error) {
 	for {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -335,7 +304,7 @@ func FreePort() (int, error) {
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		_ = l.Close()
-		if port != RIEReservedPort {
+		if port != rieReservedPort {
 			return port, nil
 		}
 	}

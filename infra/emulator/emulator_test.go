@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 func TestStartAnswersAndCloseStopsEverything(t *testing.T) {
@@ -42,8 +45,18 @@ func TestStartAnswersAndCloseStopsEverything(t *testing.T) {
 	}
 	var pids, ports []int
 	for _, p := range s.procs {
-		pids = append(pids, p.cmd.Process.Pid)
-		ports = append(ports, p.port)
+		pids = append(pids, p.Pid())
+	}
+	for _, endpoint := range []string{s.DynamoDBEndpoint, s.KMSEndpoint} {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(u.Port())
+		if err != nil {
+			t.Fatalf("endpoint %s: %v", endpoint, err)
+		}
+		ports = append(ports, n)
 	}
 	tmp := s.tmpDir
 
@@ -99,7 +112,8 @@ func call(t *testing.T, endpoint, contentType, target string) string {
 
 func TestStartWithoutToolsSaysRunMakeTools(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Start(t.Context(), Options{ToolsDir: dir})
+	t.Setenv(repo.ToolsDirEnv, dir)
+	_, err := Start(t.Context(), Options{})
 	if err == nil {
 		t.Fatal("Start succeeded without tools")
 	}
@@ -124,8 +138,9 @@ func TestStartFailureReportsOutputAndStopsTheRest(t *testing.T) {
 		"i=0; while [ ! -s '"+pidFile+"' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n"+
 		"echo 'fake java: boom' >&2\nexit 3\n", 0o755)
 	t.Setenv("JAVA_HOME", filepath.Join(dir, "jdk"))
+	t.Setenv(repo.ToolsDirEnv, dir)
 
-	_, err := Start(t.Context(), Options{ToolsDir: dir})
+	_, err := Start(t.Context(), Options{})
 	if err == nil {
 		t.Fatal("Start succeeded with a failing java")
 	}
@@ -177,28 +192,6 @@ func TestFromEnvOrStartUsesEnvEndpoints(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestResolveToolsDir(t *testing.T) {
-	t.Setenv(ToolsDirEnv, "")
-	got, err := resolveToolsDir("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := filepath.Join(root, ".tools"); got != want {
-		t.Errorf("default tools dir = %s, want %s", got, want)
-	}
-	t.Setenv(ToolsDirEnv, "/opt/x")
-	if got, _ := resolveToolsDir(""); got != "/opt/x" {
-		t.Errorf("with %s set: %s", ToolsDirEnv, got)
-	}
-	if got, _ := resolveToolsDir("/opt/y"); got != "/opt/y" {
-		t.Errorf("explicit: %s", got)
 	}
 }
 

@@ -28,8 +28,8 @@ var Packages = map[string]string{
 	app.OnboardFunction: "./functions/onboard",
 }
 
-// BuildFlags are the go build flags of a Lambda bootstrap (as in the Makefile).
-var BuildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w"}
+// buildFlags are the go build flags of a Lambda bootstrap (as in the Makefile).
+var buildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w"}
 
 // Build compiles the bootstraps of the given functions for linux on this
 // machine's architecture (the RIE runs them natively) in one go build, and
@@ -44,7 +44,7 @@ func Build(ctx context.Context, repo, dir string, fns ...string) (map[string]str
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	args := append([]string{"build"}, BuildFlags...)
+	args := append([]string{"build"}, buildFlags...)
 	args = append(args, "-o", tmp+string(filepath.Separator))
 	for _, fn := range fns {
 		pkg, ok := Packages[fn]

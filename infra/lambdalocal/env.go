@@ -2,6 +2,8 @@ package lambdalocal
 
 import (
 	"fmt"
+	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -80,10 +82,14 @@ func functionProperty(tpl *samtemplate.Template, fn, key, def string) string {
 	return def
 }
 
-// envList renders a variable map as sorted KEY=value entries.
-func envList(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k, v := range m {
+// processEnv is the environment of a process run in dir: env, and nothing
+// inherited but PATH. HOME is dir, so no ~/.aws files are read. The entries
+// are sorted KEY=value.
+func processEnv(dir string, env map[string]string) []string {
+	full := map[string]string{"PATH": os.Getenv("PATH"), "HOME": dir}
+	maps.Copy(full, env)
+	out := make([]string, 0, len(full))
+	for k, v := range full {
 		out = append(out, k+"="+v)
 	}
 	slices.Sort(out)

@@ -14,12 +14,12 @@ import (
 
 // The placeholders of the sample events (see events/README.md).
 const (
-	PlaceholderMID          = "MID"
-	PlaceholderAppKey       = "APP_KEY"
-	PlaceholderAppSecret    = "APP_SECRET"
-	PlaceholderAccessToken  = "ACCESS_TOKEN"
-	PlaceholderRefreshToken = "REFRESH_TOKEN"
-	PlaceholderKeyID        = "KEY_ID"
+	placeholderMID          = "MID"
+	placeholderAppKey       = "APP_KEY"
+	placeholderAppSecret    = "APP_SECRET"
+	placeholderAccessToken  = "ACCESS_TOKEN"
+	placeholderRefreshToken = "REFRESH_TOKEN"
+	placeholderKeyID        = "KEY_ID"
 )
 
 var placeholder = regexp.MustCompile(`\{\{([A-Z_]+)\}\}`)
@@ -87,21 +87,21 @@ func (f *Fixtures) Fill(ctx context.Context, event []byte) ([]byte, map[string]s
 func (f *Fixtures) value(ctx context.Context, name string) (string, error) {
 	m := f.Merchant
 	switch name {
-	case PlaceholderMID:
+	case placeholderMID:
 		return m.MID, nil
-	case PlaceholderAppKey:
+	case placeholderAppKey:
 		return m.AppKey, nil
-	case PlaceholderAppSecret:
+	case placeholderAppSecret:
 		return m.AppSecret, nil
-	case PlaceholderAccessToken:
+	case placeholderAccessToken:
 		return f.AccessToken, nil
-	case PlaceholderRefreshToken:
+	case placeholderRefreshToken:
 		tok, err := f.Deps.Auth().Exchange(ctx, m.AppKey, m.AppSecret, nil)
 		if err != nil {
 			return "", fmt.Errorf("refresh token: %w", err)
 		}
 		return tok.RefreshToken, nil
-	case PlaceholderKeyID:
+	case placeholderKeyID:
 		created, err := f.Deps.Keys().Create(ctx,
 			apikey.Caller{MID: m.MID, KeyID: m.SecretKeyID, Scopes: m.Scopes},
 			apikey.CreateInput{MID: m.MID, Name: "Sample key", Type: apikey.Public})

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flexfactor/credplane/infra/lambdalocal"
 )
@@ -37,15 +36,5 @@ func TestFillSubstitutesAndKeepsJSONValid(t *testing.T) {
 	}
 	if values["MID"] != "mid_1" || len(values) != 3 {
 		t.Errorf("values = %v", values)
-	}
-}
-
-func TestInitDurationFromAReportLine(t *testing.T) {
-	r := lambdalocal.Result{Report: "REPORT RequestId: 1f\tInit Duration: 12.50 ms\tDuration: 3.00 ms\tBilled Duration: 3 ms"}
-	if d, ok := r.InitDuration(); !ok || d != 12500*time.Microsecond {
-		t.Errorf("InitDuration = %v, %v", d, ok)
-	}
-	if _, ok := (lambdalocal.Result{Report: "REPORT RequestId: 2f\tDuration: 3.00 ms"}).InitDuration(); ok {
-		t.Error("a warm invocation has no Init Duration")
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/flexfactor/credplane/infra/proc"
 )
 
 // runtimeNextPath is where a Lambda runtime asks for its next event: its
@@ -66,30 +67,20 @@ func measureInitOnce(ctx context.Context, bootstrap string, env map[string]strin
 		_ = srv.Close()
 	}()
 
-	full := map[string]string{"PATH": os.Getenv("PATH"), "HOME": filepath.Dir(bootstrap)}
-	for k, v := range env {
-		full[k] = v
-	}
-	full["AWS_LAMBDA_RUNTIME_API"] = ln.Addr().String()
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
-	cmd.Env = envList(full)
-	exited := make(chan error, 1)
+	cmd.Env = append(processEnv(cmd.Dir, env), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(bootstrap, cmd, nil)
+	if err != nil {
 		return 0, err
 	}
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
+	defer p.Stop()
 	select {
 	case t := <-next:
 		return t.Sub(start), nil
-	case err := <-exited:
-		exited <- err // for the deferred wait
-		return 0, fmt.Errorf("%s exited before asking for an event: %v", bootstrap, err)
+	case <-p.Done():
+		return 0, fmt.Errorf("%s exited before asking for an event; last output:\n%s", bootstrap, p.Tail())
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	case <-time.After(10 * time.Second):

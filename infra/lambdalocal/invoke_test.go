@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,11 +16,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/flexfactor/credplane/infra/lambdalocal"
 	"github.com/flexfactor/credplane/infra/localenv"
+	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/infra/samtemplate"
-	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
-	"github.com/flexfactor/credplane/pkg/oauthapi"
 )
 
 // env is the sandbox stage provisioned on the emulators for this package.
@@ -38,20 +39,42 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// initLimit bounds the measured init phase of a function. The design
-// target is 20 ms; the bound leaves room for a loaded shared machine while
-// still catching I/O or heavy work at init.
-const initLimit = 100 * time.Millisecond
-
 // fixture is the merchant whose credentials fill the events' placeholders.
 var fixture = sync.OnceValues(func() (*lambdalocal.Fixtures, error) {
 	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(&bytes.Buffer{}, "error")}
 	return lambdalocal.NewFixtures(context.Background(), deps, "mid_sample_events")
 })
 
-// bootstraps builds every function once for the whole package.
+// functionEnv is the whole environment fn runs with on the local stage cfg:
+// Lambda's own variables and the template's.
+func functionEnv(tb testing.TB, tpl *samtemplate.Template, fn string, cfg config.Config) map[string]string {
+	tb.Helper()
+	fnEnv, err := lambdalocal.Environment(tpl, fn, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	env := lambdalocal.RuntimeEnvironment(tpl, fn)
+	maps.Copy(env, fnEnv)
+	return env
+}
+
+// built loads template.yaml and the bootstrap of each of its functions by
+// logical id; the bootstraps are built once for the whole package.
+func built(tb testing.TB) (*samtemplate.Template, map[string]string) {
+	tb.Helper()
+	tpl, err := samtemplate.LoadRepo()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bins, err := bootstraps()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tpl, bins
+}
+
 var bootstraps = sync.OnceValues(func() (map[string]string, error) {
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +92,7 @@ type eventFile struct {
 
 func loadEvents(t *testing.T, tpl *samtemplate.Template) []eventFile {
 	t.Helper()
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +175,7 @@ func TestEventsAreRealHTTPAPIEvents(t *testing.T) {
 			t.Errorf("route %s has no event under events/", r.Key())
 		}
 	}
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,29 +204,16 @@ func pathMatches(pattern, path string, params map[string]string) bool {
 	return true
 }
 
-// served are the routes the Go routers serve now. An event for a route
-// that is in template.yaml but not served yet (its handler is being built
-// in parallel) is skipped, and runs as soon as the route lands.
-func served(route string) bool {
-	return route == samtemplate.DefaultRoute || slices.Contains(oauthapi.Routes, route) || slices.Contains(apikeyapi.Routes, route)
-}
-
 // TestFunctionsUnderTheRIE builds each function's real bootstrap, runs it
 // under the Lambda Runtime Interface Emulator against DynamoDB Local and
 // local-kms, invokes it with every sample event of its routes, and checks
-// the responses, the AWS calls it made, its logs and its init time.
+// the responses, the AWS calls it made and its logs. (Its init time is a
+// speed figure: BenchmarkInit reports it.)
 func TestFunctionsUnderTheRIE(t *testing.T) {
 	if _, err := lambdalocal.FindRIE(); err != nil {
 		t.Skipf("skipping the RIE invoke test: %v (make tools installs it)", err)
 	}
-	tpl, err := samtemplate.LoadRepo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bins, err := bootstraps()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tpl, bins := built(t)
 	fx, err := fixture()
 	if err != nil {
 		t.Fatal(err)
@@ -226,42 +236,28 @@ func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, 
 	cfg.DynamoDBEndpoint = calls.proxy(t, "dynamodb", env.Config.DynamoDBEndpoint)
 	cfg.KMSEndpoint = calls.proxy(t, "kms", env.Config.KMSEndpoint)
 	cfg.LogLevel = "debug"
-	fnEnv, err := lambdalocal.Environment(tpl, fn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runEnv := lambdalocal.RuntimeEnvironment(tpl, fn)
-	for k, v := range fnEnv {
-		runEnv[k] = v
-	}
-	rie, err := lambdalocal.StartRIE(ctx, bootstrap, runEnv, nil)
+	rie, err := lambdalocal.StartRIE(ctx, bootstrap, functionEnv(t, tpl, fn, cfg), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rie.Close()
 
 	var secrets []string // values that must never reach a log
-	var firstReport string
 	for _, ev := range all {
 		if ev.function != fn {
 			continue
 		}
 		t.Run(strings.TrimSuffix(ev.name, ".json"), func(t *testing.T) {
-			if ev.route != "" && !served(ev.route) {
-				t.Skipf("%s is in template.yaml but not served by the Go routers yet", ev.route)
-			}
 			filled, values, err := fx.Fill(ctx, ev.raw)
 			if err != nil {
 				t.Fatal(err)
 			}
+			sent := time.Now()
 			res, err := rie.Invoke(ctx, filled)
 			if err != nil {
 				t.Fatalf("%v\nfunction output:\n%s", err, rie.Output())
 			}
-			if firstReport == "" {
-				firstReport = res.Report
-			}
-			c := &check{t: t, event: ev, filled: filled, values: values, fx: fx}
+			c := &check{t: t, event: ev, filled: filled, values: values, fx: fx, sent: sent, answered: time.Now()}
 			c.decode(res.Payload)
 			expectations[ev.name](c)
 			secrets = append(secrets, c.secrets...)
@@ -309,19 +305,4 @@ func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, 
 			t.Errorf("a secret value or token reached %s's logs", fn)
 		}
 	}
-
-	initTime, err := lambdalocal.MeasureInit(ctx, bootstrap, runEnv, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if initTime > initLimit {
-		t.Errorf("%s init takes %v (median of 5), over %v (target 20 ms)", fn, initTime, initLimit)
-	}
-	size := int64(0)
-	if fi, err := os.Stat(bootstrap); err == nil {
-		size = fi.Size()
-	}
-	reported, _ := lambdalocal.Result{Report: firstReport}.InitDuration()
-	t.Logf("%s: init %.2f ms (process start to first /next, median of 5); RIE REPORT Init Duration %v; host bootstrap %d bytes",
-		fn, float64(initTime)/float64(time.Millisecond), reported, size)
 }

@@ -14,7 +14,7 @@ import (
 // the function process the emulator runs: what Lambda's "Max Memory Used"
 // reports for a function, which the RIE does not measure. Linux only.
 func (r *RIE) BootstrapPeakRSS() (int64, error) {
-	pgid := r.cmd.Process.Pid
+	pgid := r.proc.Pid()
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, stat := range stats {
 		dir := filepath.Dir(stat)

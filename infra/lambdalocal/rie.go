@@ -1,7 +1,6 @@
 package lambdalocal
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,40 +11,32 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/flexfactor/credplane/infra/emulator"
-	"github.com/flexfactor/credplane/infra/samtemplate"
+	"github.com/flexfactor/credplane/infra/proc"
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
-// RIEBinary is the Runtime Interface Emulator's executable name.
-const RIEBinary = "aws-lambda-rie"
+// rieBinary is the Runtime Interface Emulator's executable name.
+const rieBinary = "aws-lambda-rie"
 
-// FindRIE returns the emulator installed by `make tools`
-// ($FLEX_TOOLS_DIR/bin or <repo>/.tools/bin), else the one on PATH.
+// FindRIE returns the emulator installed by `make tools` (in the bin folder
+// of repo.ToolsDir), else the one on PATH.
 func FindRIE() (string, error) {
-	dirs := []string{}
-	if d := os.Getenv(emulator.ToolsDirEnv); d != "" {
-		dirs = append(dirs, filepath.Join(d, "bin"))
-	}
-	if root, err := samtemplate.RepoRoot(); err == nil {
-		dirs = append(dirs, filepath.Join(root, ".tools", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, RIEBinary)
+	if dir, err := repo.ToolsDir(); err == nil {
+		p := filepath.Join(dir, "bin", rieBinary)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
 		}
 	}
-	p, err := exec.LookPath(RIEBinary)
+	p, err := exec.LookPath(rieBinary)
 	if err != nil {
-		return "", fmt.Errorf("%s not found (run make tools)", RIEBinary)
+		return "", fmt.Errorf("%s not found (run make tools)", rieBinary)
 	}
 	return p, nil
 }
@@ -55,11 +46,9 @@ func FindRIE() (string, error) {
 // first one includes the cold start. Close it when done.
 type RIE struct {
 	url     string
-	cmd     *exec.Cmd
+	proc    *proc.Proc
 	out     *output
 	reports chan string
-	exited  chan struct{}
-	once    sync.Once
 }
 
 // Result is one invocation's outcome.
@@ -72,32 +61,13 @@ type Result struct {
 	Report string
 }
 
-var initDuration = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
-
-// InitDuration is the Init Duration the report gives, and whether it gives one.
-func (r Result) InitDuration() (time.Duration, bool) {
-	m := initDuration.FindStringSubmatch(r.Report)
-	if m == nil {
-		return 0, false
-	}
-	ms, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, false
-	}
-	return time.Duration(ms * float64(time.Millisecond)), true
-}
-
-// StartRIE runs bootstrap under the emulator with exactly the environment
-// env (nothing is inherited but PATH; HOME is the bootstrap's folder, so no
-// ~/.aws files are read). Everything the function and the emulator print
-// is kept (see Output) and copied to log unless it is nil.
+// StartRIE runs bootstrap under the emulator with the environment env (see
+// processEnv). Everything the function and the emulator print is kept (see
+// Output) and copied to log unless it is nil.
 func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log io.Writer) (*RIE, error) {
 	rie, err := FindRIE()
 	if err != nil {
 		return nil, err
-	}
-	if log == nil {
-		log = io.Discard
 	}
 	apiPort, err := emulator.FreePort()
 	if err != nil {
@@ -116,69 +86,29 @@ func StartRIE(ctx context.Context, bootstrap string, env map[string]string, log 
 		"--runtime-api-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(runtimePort)),
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
-	full := map[string]string{"PATH": os.Getenv("PATH"), "HOME": cmd.Dir}
-	for k, v := range env {
-		full[k] = v
-	}
-	cmd.Env = envList(full)
-	// Its own process group, so Close also stops the bootstrap it spawns.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", RIEBinary, err)
-	}
+	cmd.Env = processEnv(cmd.Dir, env)
 	r := &RIE{
 		url:     "http://" + addr + "/2015-03-31/functions/function/invocations",
-		cmd:     cmd,
-		out:     &output{},
+		out:     &output{log: log},
 		reports: make(chan string, 16),
-		exited:  make(chan struct{}),
 	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(log, line)
-			r.out.add(line)
-			if strings.HasPrefix(line, "REPORT RequestId:") {
-				select {
-				case r.reports <- line:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, out) // past an over-long line: keep the pipe flowing
-		_ = cmd.Wait()
-		close(r.exited)
-	}()
-	if err := r.waitReady(ctx, addr); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("%s: %w; last output:\n%s", RIEBinary, err, r.out.tail(20))
+	if r.proc, err = proc.Start(rieBinary, cmd, &lineWriter{line: r.line}); err != nil {
+		return nil, err
+	}
+	if err := r.proc.WaitHTTP(ctx, addr, time.Now().Add(10*time.Second)); err != nil {
+		_ = r.Close()
+		return nil, err
 	}
 	return r, nil
 }
 
-func (r *RIE) waitReady(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			_ = c.Close()
-			return nil
-		}
+// line takes one line of the emulator's output.
+func (r *RIE) line(s string) {
+	r.out.add(s)
+	if strings.HasPrefix(s, "REPORT RequestId:") {
 		select {
-		case <-r.exited:
-			return errors.New("exited before it was ready")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening on %s after 10s", addr)
+		case r.reports <- s:
+		default:
 		}
 	}
 }
@@ -217,35 +147,26 @@ func (r *RIE) Invoke(ctx context.Context, event []byte) (Result, error) {
 	return res, nil
 }
 
-// Close stops the emulator and the function: SIGTERM to the process group,
-// SIGKILL after 3 s. It is safe to call more than once.
-func (r *RIE) Close() {
-	r.once.Do(func() {
-		pgid := r.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-r.exited:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-r.exited
-		}
-		// Whatever the emulator left behind in its group goes too.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	})
-}
+// Close stops the emulator and the function it runs (see proc.Proc.Stop).
+// It is safe to call more than once.
+func (r *RIE) Close() error { return r.proc.Stop() }
 
 // Output returns everything the function and the emulator have printed so
 // far, one line each.
 func (r *RIE) Output() string { return strings.Join(r.out.lines(), "\n") }
 
-// output keeps the emulator's lines; it is written by one reader goroutine
-// and read by anyone.
+// output keeps the emulator's lines and copies each to log unless it is
+// nil; it is written by one goroutine and read by anyone.
 type output struct {
+	log io.Writer
 	mu  sync.Mutex
 	all []string
 }
 
 func (o *output) add(s string) {
+	if o.log != nil {
+		fmt.Fprintln(o.log, s)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.all = append(o.all, s)
@@ -257,11 +178,30 @@ func (o *output) lines() []string {
 	return slices.Clone(o.all)
 }
 
-// tail returns the last n lines, for error messages.
-func (o *output) tail(n int) string {
-	l := o.lines()
-	if len(l) == 0 {
-		return "(no output)"
+// maxLine bounds a line of output held back while it waits for its end.
+const maxLine = 1 << 20
+
+// lineWriter hands each complete line written to it (without its newline)
+// to line; a line longer than maxLine is handed over in pieces.
+type lineWriter struct {
+	line    func(string)
+	partial []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	rest := append(w.partial, b...)
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(rest[:i]))
+		rest = rest[i+1:]
 	}
-	return strings.Join(l[max(0, len(l)-n):], "\n")
+	if len(rest) > maxLine {
+		w.line(string(rest))
+		rest = nil
+	}
+	w.partial = append(w.partial[:0], rest...)
+	return len(b), nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/flexfactor/credplane/infra/emulator"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
@@ -30,7 +31,7 @@ func Provision(ctx context.Context, dynamoEndpoint, kmsEndpoint string, stage ap
 	cfg := config.Config{
 		Stage:            stage,
 		TableName:        "credplane-" + string(stage) + "-" + randomSuffix(),
-		Region:           "us-east-1",
+		Region:           emulator.Region,
 		DynamoDBEndpoint: dynamoEndpoint,
 		KMSEndpoint:      kmsEndpoint,
 		Issuer:           "https://api-" + string(stage) + ".local.test",

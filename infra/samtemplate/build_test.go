@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flexfactor/credplane/infra/samtemplate"
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 // maxBootstrap is the design's size budget for each bootstrap.
@@ -17,7 +17,7 @@ const maxBootstrap = 12 << 20
 // as `sam build` does, and checks that it makes a static linux/arm64
 // executable named bootstrap within the size budget.
 func TestMakeBuildMakesLambdaBinaries(t *testing.T) {
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flexfactor/credplane/infra/samtemplate"
+	"github.com/flexfactor/credplane/infra/repo"
 )
 
 // readSamconfig reads the subset of TOML samconfig.toml uses: [a.b.c]
@@ -17,7 +17,7 @@ import (
 // returns the values by "table.key".
 func readSamconfig(t *testing.T) map[string]string {
 	t.Helper()
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

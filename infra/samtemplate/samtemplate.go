@@ -13,11 +13,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flexfactor/credplane/infra/repo"
 	"gopkg.in/yaml.v3"
 )
 
-// FileName is the template's name at the repository root.
-const FileName = "template.yaml"
+// fileName is the template's name at the repository root.
+const fileName = "template.yaml"
 
 // Node is a node of the template's YAML tree.
 type Node = yaml.Node
@@ -28,8 +29,8 @@ type Template struct {
 	Root *yaml.Node
 }
 
-// Load parses the template at path.
-func Load(path string) (*Template, error) {
+// load parses the template at path.
+func load(path string) (*Template, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -44,30 +45,13 @@ func Load(path string) (*Template, error) {
 	return &Template{Root: doc.Content[0]}, nil
 }
 
-// RepoRoot returns the nearest folder at or above the working directory
-// that holds go.mod.
-func RepoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
-}
-
 // LoadRepo parses the template at the repository root.
 func LoadRepo() (*Template, error) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}
-	return Load(filepath.Join(root, FileName))
+	return load(filepath.Join(root, fileName))
 }
 
 // Get follows mapping keys from n; nil when any is absent or n is not a
@@ -119,10 +103,10 @@ func Strings(n *yaml.Node) []string {
 	return out
 }
 
-// Intrinsic reports whether n is a CloudFormation intrinsic function, in the
+// intrinsic reports whether n is a CloudFormation intrinsic function, in the
 // short form (!Ref x, !If [...]) or the long one (Ref: x, Fn::If: [...]),
 // and returns its full name ("Ref", "Condition" or "Fn::...") and argument.
-func Intrinsic(n *yaml.Node) (name string, arg *yaml.Node, ok bool) {
+func intrinsic(n *yaml.Node) (name string, arg *yaml.Node, ok bool) {
 	if n == nil {
 		return "", nil, false
 	}
@@ -148,7 +132,7 @@ func Describe(n *yaml.Node) string {
 	if n == nil {
 		return "<absent>"
 	}
-	if name, arg, ok := Intrinsic(n); ok {
+	if name, arg, ok := intrinsic(n); ok {
 		if name == "Fn::GetAtt" && arg.Kind == yaml.SequenceNode {
 			return name + " " + strings.Join(Strings(arg), ".")
 		}
@@ -169,8 +153,8 @@ func (t *Template) Resource(id string) *yaml.Node { return Get(t.Root, "Resource
 // ResourceType returns the Type of resource id.
 func (t *Template) ResourceType(id string) string { return scalar(Get(t.Resource(id), "Type")) }
 
-// ResourcesOfType lists the ids of the resources of a type, in document order.
-func (t *Template) ResourcesOfType(typ string) []string {
+// resourcesOfType lists the ids of the resources of a type, in document order.
+func (t *Template) resourcesOfType(typ string) []string {
 	var out []string
 	for _, id := range Keys(Get(t.Root, "Resources")) {
 		if ty := Get(t.Resource(id), "Type"); ty != nil && ty.Value == typ {
@@ -180,16 +164,15 @@ func (t *Template) ResourcesOfType(typ string) []string {
 	return out
 }
 
-// FunctionType is the SAM resource type of a Lambda function.
-const FunctionType = "AWS::Serverless::Function"
+// functionType is the SAM resource type of a Lambda function.
+const functionType = "AWS::Serverless::Function"
 
 // Functions lists the logical ids of the Lambda functions.
-func (t *Template) Functions() []string { return t.ResourcesOfType(FunctionType) }
+func (t *Template) Functions() []string { return t.resourcesOfType(functionType) }
 
 // Route is an HttpApi event of a function.
 type Route struct {
 	Function string // logical id of the function
-	Event    string // name of the event in the function's Events
 	Method   string // upper case, as in the template
 	Path     string
 	// Properties is the event's Properties mapping.
@@ -222,7 +205,6 @@ func (t *Template) Routes() []Route {
 			props := Get(ev, "Properties")
 			out = append(out, Route{
 				Function:   fn,
-				Event:      name,
 				Method:     strings.ToUpper(scalar(Get(props, "Method"))),
 				Path:       scalar(Get(props, "Path")),
 				Properties: props,
@@ -276,7 +258,7 @@ func (t *Template) Condition(name string, p Params) (bool, error) {
 // resolves to nil.
 func (t *Template) Resolve(n *yaml.Node, p Params) (*yaml.Node, error) {
 	for {
-		name, arg, ok := Intrinsic(n)
+		name, arg, ok := intrinsic(n)
 		switch {
 		case ok && name == "Ref" && arg.Value == "AWS::NoValue":
 			return nil, nil
@@ -298,7 +280,7 @@ func (t *Template) Resolve(n *yaml.Node, p Params) (*yaml.Node, error) {
 }
 
 func (t *Template) evalBool(n *yaml.Node, p Params) (bool, error) {
-	name, arg, ok := Intrinsic(n)
+	name, arg, ok := intrinsic(n)
 	if !ok {
 		return false, fmt.Errorf("line %d: not a condition function", n.Line)
 	}
@@ -340,7 +322,7 @@ func (t *Template) evalBool(n *yaml.Node, p Params) (bool, error) {
 }
 
 func (t *Template) evalString(n *yaml.Node, p Params) (string, error) {
-	name, arg, ok := Intrinsic(n)
+	name, arg, ok := intrinsic(n)
 	if !ok {
 		return n.Value, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flexfactor/credplane/infra/lambdalocal"
+	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
@@ -267,7 +268,7 @@ func TestRoutesMatchTheGoRouters(t *testing.T) {
 
 func TestEveryFunctionHasAMakefileBuildTarget(t *testing.T) {
 	tpl := load(t)
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/flexfactor/credplane/infra/emulator"
 	"github.com/flexfactor/credplane/infra/lambdalocal"
 	"github.com/flexfactor/credplane/infra/localenv"
+	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
@@ -71,7 +72,7 @@ func run(fn, eventPath string) error {
 	if err != nil {
 		return err
 	}
-	root, err := samtemplate.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 //go:build unix && !linux
 
-package emulator
+package proc
 
 import "syscall"
 
-// sysProcAttr puts each emulator in its own process group, so stopping it
-// reaches anything it started.
+// sysProcAttr puts the process in its own group, so stopping it reaches
+// anything it started.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
