@@ -11,6 +11,10 @@ package apitest
 
 import (
 	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -26,24 +30,54 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexfactor/credplane/infra/emulator"
 	"github.com/flexfactor/credplane/infra/localenv"
+	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
+	"github.com/flexfactor/credplane/pkg/memstore"
+	"github.com/flexfactor/credplane/pkg/token/tokentest"
 )
 
-// env is the stage provisioned for the running test binary.
-var env *localenv.Env
+// stage is the sandbox stage on the emulators, provisioned on first use:
+// a test binary whose tests all run on the in-memory stack needs no
+// emulator (and no Java).
+var stage struct {
+	once  sync.Once
+	env   *localenv.Env
+	stack *emulator.Stack
+	err   error
+}
 
-// Env returns the provisioned stage: its configuration and AWS clients.
-func Env() *localenv.Env { return env }
+// Env returns the stage on the emulators (its configuration and AWS
+// clients), starting or reusing the emulators and provisioning it on first
+// use. It panics when the emulators cannot be had: every test of the
+// binary would fail the same way.
+func Env() *localenv.Env {
+	stage.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if stage.stack, stage.err = emulator.FromEnvOrStart(ctx); stage.err == nil {
+			stage.env, stage.err = localenv.Provision(ctx, stage.stack.DynamoDBEndpoint, stage.stack.KMSEndpoint, apikey.Sandbox)
+		}
+	})
+	if stage.err != nil {
+		panic("apitest: local emulators: " + stage.err.Error())
+	}
+	return stage.env
+}
 
-// Main provisions a sandbox stage on the emulators, runs the package's
-// tests, and then fails the run when the captured logs hold any secret the
-// tests sent or received, in any form that would give it away. It runs
-// after every test, whatever their order or parallelism.
+// Main runs the package's tests, stops the emulators it started, and then
+// fails the run when the captured logs hold any secret the tests sent or
+// received, in any form that would give it away. It runs after every test,
+// whatever their order or parallelism.
 func Main(m *testing.M) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	code := localenv.Main(m, func(e *localenv.Env) { env = e })
+	code := m.Run()
+	if stage.stack != nil {
+		stage.stack.Close()
+	}
 	if code != 0 {
 		return code
 	}
@@ -57,7 +91,28 @@ func Main(m *testing.M) int {
 // Deps returns the real stack on the emulators, its logs captured; now may
 // be nil.
 func Deps(now func() time.Time) app.Deps {
-	return app.Deps{Config: env.Config, Clients: env.Clients, Log: logging.New(logs, "debug"), Now: now}
+	e := Env()
+	return app.Deps{Config: e.Config, Clients: e.Clients, Log: logging.New(logs, "debug"), Now: now}
+}
+
+// Memory returns the whole stack in memory: the in-memory store, sealer
+// and signer in place of DynamoDB and KMS, its logs captured; now may be
+// nil. Route tests that need no real storage or crypto use it: they need no
+// emulator.
+func Memory(now func() time.Time) app.Deps {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	signer := &tokentest.Signer{Key: key}
+	cfg := config.Config{Stage: apikey.Sandbox, Issuer: "https://api-sandbox.memory.test", CursorSecret: "memory-stack-cursor-secret-0123456789"}
+	cfg.Audience = cfg.Issuer + "/v1"
+	return app.Deps{
+		Config:   cfg,
+		Log:      logging.New(logs, "debug"),
+		Now:      now,
+		Adapters: &app.Adapters{Store: &memstore.Store{}, Sealer: &memstore.Sealer{}, Signer: signer, Keys: signer.Keys},
+	}
 }
 
 // App is the shared handler serving every route, on the real clock.

@@ -43,3 +43,14 @@ func ClockedMerchant(t *testing.T) (*Clock, http.Handler, Merchant, string) {
 	m := NewMerchant(t)
 	return clk, h, m, TokenOn(t, h, m)
 }
+
+// MemoryMerchant is a fresh merchant and its access token on a whole stack
+// in memory (see Memory), whose clock the test may move: no emulator.
+func MemoryMerchant(t *testing.T) (*Clock, http.Handler, Merchant, string) {
+	t.Helper()
+	clk := NewClock()
+	d := Memory(clk.Now)
+	h := d.All()
+	m := NewMerchantOn(t, d)
+	return clk, h, m, TokenOn(t, h, m)
+}

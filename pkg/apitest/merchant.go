@@ -18,11 +18,18 @@ type Merchant struct {
 	app.OnboardResult
 }
 
-// NewMerchant onboards a fresh merchant through the onboard function's path.
+// NewMerchant onboards a fresh merchant on the emulators' stage through
+// the onboard function's path.
 func NewMerchant(t testing.TB) Merchant {
 	t.Helper()
+	return NewMerchantOn(t, Deps(nil))
+}
+
+// NewMerchantOn onboards a fresh merchant on the stack d.
+func NewMerchantOn(t testing.TB, d app.Deps) Merchant {
+	t.Helper()
 	mid := "mid_" + strings.ToLower(rand.Text()[:12])
-	res, err := Deps(nil).Onboard()(context.Background(), app.OnboardEvent{MID: mid, Name: "Test merchant"})
+	res, err := d.Onboard()(context.Background(), app.OnboardEvent{MID: mid, Name: "Test merchant"})
 	if err != nil || !res.Success {
 		t.Fatalf("onboard %s: %v %v", mid, err, res.Errors)
 	}

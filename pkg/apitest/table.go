@@ -19,8 +19,8 @@ type Item = map[string]types.AttributeValue
 // TableItem reads one item straight from the table (strongly consistent).
 func TableItem(t testing.TB, pk, sk string) Item {
 	t.Helper()
-	out, err := env.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName:      aws.String(env.Config.TableName),
+	out, err := Env().Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(Env().Config.TableName),
 		Key:            Item{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -81,8 +81,8 @@ func AttrN(item Item, name string) string {
 // straight from the table's merchant index.
 func AssertKeyCount(t testing.TB, m Merchant, want int) {
 	t.Helper()
-	out, err := env.Clients.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:              aws.String(env.Config.TableName),
+	out, err := Env().Clients.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:              aws.String(Env().Config.TableName),
 		IndexName:              aws.String(dynamostore.IndexGSI1),
 		KeyConditionExpression: aws.String("gsi1pk = :m"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -107,11 +107,11 @@ func SetExpired(t testing.TB, id, value string) {
 	d := sha256.Sum256([]byte(value))
 	set := func(pk, sk string) types.TransactWriteItem {
 		return types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(env.Config.TableName), Key: Item{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
+			TableName: aws.String(Env().Config.TableName), Key: Item{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
 			UpdateExpression: aws.String("SET expires_at = :p"), ExpressionAttributeValues: Item{":p": past},
 		}}
 	}
-	_, err := env.Clients.DynamoDB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err := Env().Clients.DynamoDB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		set("KEY#"+id, "META"), set("DIGEST#"+hex.EncodeToString(d[:]), "DIGEST"),
 	}})
 	if err != nil {

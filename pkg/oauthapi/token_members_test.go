@@ -14,8 +14,8 @@ func kelvin(name string) string { return strings.Replace(name, "k", "\u212a", 1)
 // Member names of the upstream token body match ignoring ASCII case only:
 // a name that is AppKey only under Unicode case rules names nothing.
 func TestTokenMemberNamesFoldASCIIOnly(t *testing.T) {
-	m := apitest.NewMerchant(t)
-	rt := apitest.Str(apitest.Exchange(t, m), "refreshToken")
+	_, h, m, _ := apitest.MemoryMerchant(t)
+	rt := apitest.Str(apitest.MustExchangeOn(t, h, m.AppKey, m.AppSecret), "refreshToken")
 	tests := []struct {
 		name, body, want string
 	}{
@@ -26,7 +26,7 @@ func TestTokenMemberNamesFoldASCIIOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := apitest.Do(t, apitest.App(), "POST", "/v1/oauth2/token", apitest.JSONCT, tt.body)
+			r := apitest.Do(t, h, "POST", "/v1/oauth2/token", apitest.JSONCT, tt.body)
 			if r.Status != 400 || r.Raw != tt.want {
 				t.Fatalf("%d %s\nwant %s", r.Status, r.Raw, tt.want)
 			}
@@ -35,12 +35,12 @@ func TestTokenMemberNamesFoldASCIIOnly(t *testing.T) {
 	// Beside the real AppKey, the look-alike is just another member.
 	body := `{"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `","` + kelvin("Appkey") + `":"pk_test_x"}`
 	for range 5 {
-		if r := apitest.Do(t, apitest.App(), "POST", "/v1/oauth2/token", apitest.JSONCT, body); r.Status != 200 {
+		if r := apitest.Do(t, h, "POST", "/v1/oauth2/token", apitest.JSONCT, body); r.Status != 200 {
 			t.Fatalf("%d %s", r.Status, r.Raw)
 		}
 	}
 	// The refresh token was not taken for one.
-	if r := apitest.RefreshJSON(t, rt); r.Status != 200 {
+	if r := apitest.RefreshJSONOn(t, h, rt); r.Status != 200 {
 		t.Fatalf("refresh: %d %s", r.Status, r.Raw)
 	}
 }
@@ -48,9 +48,8 @@ func TestTokenMemberNamesFoldASCIIOnly(t *testing.T) {
 // Names equal but for ASCII case are one member named twice: malformed,
 // every time, whichever copy holds the good value.
 func TestTokenMembersDifferingInCase400(t *testing.T) {
-	m := apitest.NewMerchant(t)
-	tok := apitest.TokenFor(t, m)
-	rt := apitest.Str(apitest.Exchange(t, m), "refreshToken")
+	_, h, m, tok := apitest.MemoryMerchant(t)
+	rt := apitest.Str(apitest.MustExchangeOn(t, h, m.AppKey, m.AppSecret), "refreshToken")
 	pair := `"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `"`
 	tests := []struct{ name, body string }{
 		{"AppKey and appkey, same value", `{` + pair + `,"appkey":"` + m.AppKey + `"}`},
@@ -60,21 +59,21 @@ func TestTokenMembersDifferingInCase400(t *testing.T) {
 		{"a wrong refreshtoken before RefreshToken", `{"refreshtoken":"rt_x","RefreshToken":"` + rt + `"}`},
 		{"other members differing in case", `{` + pair + `,"note":1,"NOTE":2}`},
 	}
-	before := apitest.KeyListing(t, apitest.App(), tok, m)
+	before := apitest.KeyListing(t, h, tok, m)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for range 10 {
-				r := apitest.Do(t, apitest.App(), "POST", "/v1/oauth2/token", apitest.JSONCT, tt.body)
+				r := apitest.Do(t, h, "POST", "/v1/oauth2/token", apitest.JSONCT, tt.body)
 				if r.Status != 400 || r.Raw != apitest.WantTokenMalformed {
 					t.Fatalf("%s\n%d %s", tt.body, r.Status, r.Raw)
 				}
 			}
 		})
 	}
-	if after := apitest.KeyListing(t, apitest.App(), tok, m); after != before {
+	if after := apitest.KeyListing(t, h, tok, m); after != before {
 		t.Fatalf("the keys changed (last_used?):\nbefore %s\nafter  %s", before, after)
 	}
-	if r := apitest.RefreshJSON(t, rt); r.Status != 200 {
+	if r := apitest.RefreshJSONOn(t, h, rt); r.Status != 200 {
 		t.Fatalf("refresh token after the refused requests: %d %s", r.Status, r.Raw)
 	}
 }
