@@ -19,7 +19,7 @@ tools: ## install Java, DynamoDB Local, local-kms, aws-lambda-rie, staticcheck i
 	@TOOLS_DIR='$(TOOLS_DIR)' infra/scripts/install-tools.sh
 
 test: tools lint ## gofmt, vet, staticcheck, cfn-lint, then every test against a local stack
-	$(WITHSTACK) go test -count=1 -timeout 8m ./...
+	$(WITHSTACK) go test -count=1 -shuffle=on -timeout 8m ./...
 
 # cfn-lint is a Python tool that `make tools` does not install: where it is
 # missing, lint says so and goes on.
