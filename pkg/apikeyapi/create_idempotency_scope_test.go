@@ -8,7 +8,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/scope"
 )
 
-// TestIdempotencyKeysBelongToTheCallingKey is the review's replay: caller
+// TestIdempotencyKeysBelongToTheCallingKey: caller
 // B (api-keys:write only) sent caller A's Idempotency-Key and body and got
 // A's full-scope secret back. Now B's request is its own: a new key,
 // within B's scopes, and never A's value.

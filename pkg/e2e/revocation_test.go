@@ -9,8 +9,8 @@ import (
 )
 
 // These tests join the two halves of revocation through the real routes:
-// DELETE and roll (issue 5) and the status cache and refresh checks that
-// make them reach tokens already issued (issue 3).
+// DELETE and roll and the status cache and refresh checks that
+// make them reach tokens already issued.
 
 // readerKey is a stack whose containers trust a key's status for only
 // 100 ms, a merchant on it, that merchant's admin token and a second secret

@@ -13,7 +13,7 @@ import (
 
 // rollOn rolls key id through h and returns the new value.
 
-// TestGraceZeroRollEvictsTheSameSecond is the review's finding: tokens,
+// TestGraceZeroRollEvictsTheSameSecond: tokens,
 // exchanges and refresh families minted in the same second as a roll
 // without grace survived it (times have whole seconds). The stack's clock
 // stands still here, so everything happens in one second; every one of
