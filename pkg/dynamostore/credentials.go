@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/auth"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 var _ auth.Store = (*Store)(nil)
@@ -48,7 +49,7 @@ func (st *Store) batchGet(ctx context.Context, proj *projection, keys ...map[str
 		if round == maxBatchRounds {
 			return nil, errors.New("unprocessed keys after retries")
 		}
-		out, err := st.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		out, err := awserr.Call(ctx, st.Client.BatchGetItem, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
 			return nil, err
 		}

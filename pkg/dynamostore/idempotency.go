@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 // An idempotency record IDEM#<mid>#<calling key id>#<sha256(key)> / IDEM
@@ -64,7 +65,7 @@ func (st *Store) ClaimIdempotencyKey(ctx context.Context, c apikey.IdempotencyCl
 		AttrTTL:         n(c.ExpiresAt.Unix()),
 	}
 	for range 2 {
-		_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		_, err := awserr.Call(ctx, st.Client.PutItem, &dynamodb.PutItemInput{
 			TableName:                           &st.Table,
 			Item:                                item,
 			ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #ttl <= :now"),
@@ -81,7 +82,7 @@ func (st *Store) ClaimIdempotencyKey(ctx context.Context, c apikey.IdempotencyCl
 		}
 		old := ccf.Item
 		if old == nil {
-			out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
+			out, err := awserr.Call(ctx, st.Client.GetItem, &dynamodb.GetItemInput{
 				TableName:      &st.Table,
 				Key:            itemKey(idemPK(c), skIdem),
 				ConsistentRead: aws.Bool(true),
@@ -100,7 +101,7 @@ func (st *Store) ClaimIdempotencyKey(ctx context.Context, c apikey.IdempotencyCl
 
 // TakeOverIdempotencyKey hands a pending claim whose holder died to c.
 func (st *Store) TakeOverIdempotencyKey(ctx context.Context, c apikey.IdempotencyClaim, stale string) error {
-	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := awserr.Call(ctx, st.Client.UpdateItem, &dynamodb.UpdateItemInput{
 		TableName:                &st.Table,
 		Key:                      itemKey(idemPK(c), skIdem),
 		UpdateExpression:         aws.String("SET #claim = :claim, #locked = :locked"),
@@ -125,7 +126,7 @@ func (st *Store) TakeOverIdempotencyKey(ctx context.Context, c apikey.Idempotenc
 
 // ReleaseIdempotencyKey deletes c's claim if it is still c's and pending.
 func (st *Store) ReleaseIdempotencyKey(ctx context.Context, c apikey.IdempotencyClaim) error {
-	_, err := st.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	_, err := awserr.Call(ctx, st.Client.DeleteItem, &dynamodb.DeleteItemInput{
 		TableName:                 &st.Table,
 		Key:                       itemKey(idemPK(c), skIdem),
 		ConditionExpression:       aws.String("#claim = :claim AND #state = :pending"),

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 var _ apikey.Store = (*Store)(nil)
@@ -21,7 +22,7 @@ func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 	if nk.Claim != nil {
 		items = append(items, st.completeClaim(*nk.Claim, nk.Key.ID))
 	}
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := conditionFailures(err); failed != nil {
 		switch {
 		case failed[3]:

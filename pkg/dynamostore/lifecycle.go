@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 // Attributes a roll or a delete writes on the key record. The token path
@@ -34,7 +35,7 @@ const (
 // GetKey reads the key record and its sealed value in one strongly
 // consistent Query on the key's partition (both items share it).
 func (st *Store) GetKey(ctx context.Context, id string) (apikey.StoredKey, error) {
-	out, err := st.Client.Query(ctx, &dynamodb.QueryInput{
+	out, err := awserr.Call(ctx, st.Client.Query, &dynamodb.QueryInput{
 		TableName:                 &st.Table,
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
@@ -108,7 +109,7 @@ func (st *Store) ListKeys(ctx context.Context, q apikey.KeyQuery) ([]apikey.Key,
 	}
 	keys := make([]apikey.Key, 0, want)
 	for {
-		out, err := st.Client.Query(ctx, in)
+		out, err := awserr.Call(ctx, st.Client.Query, in)
 		if err != nil {
 			return nil, false, fmt.Errorf("list keys: %w", err)
 		}
@@ -149,7 +150,7 @@ func (st *Store) RevokeKey(ctx context.Context, r apikey.Revocation) error {
 	if r.PreviousDigest != nil {
 		items = append(items, st.deleteItem(digestPK(r.PreviousDigest[:]), skDigest))
 	}
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := conditionFailures(err); failed != nil && failed[0] {
 		return apikey.ErrConflict
 	}
@@ -216,7 +217,7 @@ func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: sealedItem(k.ID, r.Sealed, r.SealedExpiresAt)}})
 
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := conditionFailures(err); failed != nil {
 		switch {
 		case failed[1]:

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 var _ apikey.OnboardingStore = (*Store)(nil)
@@ -20,7 +21,7 @@ const (
 // OnboardingClaim reads the id of the secret key the merchant's last
 // onboarding issued (strongly consistent); "" when it was never onboarded.
 func (st *Store) OnboardingClaim(ctx context.Context, mid string) (string, error) {
-	out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
+	out, err := awserr.Call(ctx, st.Client.GetItem, &dynamodb.GetItemInput{
 		TableName:                &st.Table,
 		Key:                      itemKey(midPK(mid), skOnboard),
 		ConsistentRead:           aws.Bool(true),
@@ -58,7 +59,7 @@ func (st *Store) Onboard(ctx context.Context, o apikey.Onboarding) error {
 	}
 	pub, sec := st.keyItems(o.Public), st.keyItems(o.Secret)
 	items := append(append(pub, sec...), types.TransactWriteItem{Put: put})
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	codes := cancellationCodes(err)
 	switch claimAt := len(items) - 1; {
 	case codes == nil && err != nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/auth"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 var _ auth.RefreshStore = (*Store)(nil)
@@ -25,7 +26,7 @@ func boolAV(v bool) types.AttributeValue { return &types.AttributeValueMemberBOO
 // the generation presented, meanwhile fails the write with
 // apikey.ErrNotFound, so such a key never gets a refresh token.
 func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			st.putRefresh(r),
 			st.touch(r.SecretKeyID, r.SecretGen, r.IssuedAt),
@@ -46,7 +47,7 @@ func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error
 // transaction that also checks the family is not revoked. Of concurrent
 // rotations of one token at most one commits.
 func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName:           &st.Table,
@@ -85,7 +86,7 @@ func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next 
 
 // LookupRefresh reads a refresh token's record (strongly consistent).
 func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*auth.RefreshRecord, error) {
-	out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
+	out, err := awserr.Call(ctx, st.Client.GetItem, &dynamodb.GetItemInput{
 		TableName:      &st.Table,
 		Key:            itemKey(refreshPK(digest[:]), skRefresh),
 		ConsistentRead: aws.Bool(true),
@@ -125,7 +126,7 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 // marker (FAMILY#<id> / REVOKED, expiring at until), in one transaction.
 // Every rotation checks the marker, so no token of the family rotates again.
 func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, until time.Time) error {
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName: &st.Table,

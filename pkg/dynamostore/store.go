@@ -25,7 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Client is the subset of the DynamoDB API the store calls.
+// Client is the subset of the DynamoDB API the store calls. The store makes
+// every call through awserr.Call, so a throttle, timeout or outage reaches
+// the domain as apikey.ErrUnavailable.
 type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
