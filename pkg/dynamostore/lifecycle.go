@@ -131,27 +131,26 @@ func (st *Store) ListKeys(ctx context.Context, q apikey.KeyQuery) ([]apikey.Key,
 // value and of a value still in its grace period, in one transaction
 // conditioned on the record still holding the digest read.
 func (st *Store) RevokeKey(ctx context.Context, r apikey.Revocation) error {
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                &st.Table,
-			Key:                      itemKey(keyPK(r.ID), skMeta),
-			UpdateExpression:         aws.String("SET #revoked = :true, #revokedAt = :at"),
-			ConditionExpression:      aws.String("attribute_exists(#pk) AND #revoked = :false AND #digest = :digest"),
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#revoked": attrRevoked, "#revokedAt": attrRevokedAt, "#digest": "digest"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":true":   &types.AttributeValueMemberBOOL{Value: true},
-				":false":  &types.AttributeValueMemberBOOL{Value: false},
-				":at":     ts(r.At),
-				":digest": b(r.Digest[:]),
-			},
-		}},
-		st.deleteItem(digestPK(r.Digest[:]), skDigest),
-	}
+	var t txn
+	t.add(itemRecord, types.TransactWriteItem{Update: &types.Update{
+		TableName:                &st.Table,
+		Key:                      itemKey(keyPK(r.ID), skMeta),
+		UpdateExpression:         aws.String("SET #revoked = :true, #revokedAt = :at"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND #revoked = :false AND #digest = :digest"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#revoked": attrRevoked, "#revokedAt": attrRevokedAt, "#digest": "digest"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":true":   &types.AttributeValueMemberBOOL{Value: true},
+			":false":  &types.AttributeValueMemberBOOL{Value: false},
+			":at":     ts(r.At),
+			":digest": b(r.Digest[:]),
+		},
+	}})
+	t.add(itemDigest, st.deleteItem(digestPK(r.Digest[:]), skDigest))
 	if r.PreviousDigest != nil {
-		items = append(items, st.deleteItem(digestPK(r.PreviousDigest[:]), skDigest))
+		t.add(itemPrevDigest, st.deleteItem(digestPK(r.PreviousDigest[:]), skDigest))
 	}
-	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := conditionFailures(err); failed != nil && failed[0] {
+	why, err := st.write(ctx, &t)
+	if why.failed(itemRecord) {
 		return apikey.ErrConflict
 	}
 	if err != nil {
@@ -186,19 +185,18 @@ func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
 	} else {
 		update += " REMOVE #prev"
 	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                 &st.Table,
-			Key:                       itemKey(keyPK(k.ID), skMeta),
-			UpdateExpression:          aws.String(update),
-			ConditionExpression:       aws.String("attribute_exists(#pk) AND #revoked = :false AND #digest = :old"),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: values,
-		}},
-		{Put: &types.Put{TableName: &st.Table, Item: digestItem(r.NewDigest[:], k), ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")")}},
-	}
+	var t txn
+	t.add(itemRecord, types.TransactWriteItem{Update: &types.Update{
+		TableName:                 &st.Table,
+		Key:                       itemKey(keyPK(k.ID), skMeta),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND #revoked = :false AND #digest = :old"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}})
+	t.add(itemDigest, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: digestItem(r.NewDigest[:], k), ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")")}})
 	if r.KeepOld {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
+		t.add(itemOldDigest, types.TransactWriteItem{Update: &types.Update{
 			TableName:                &st.Table,
 			Key:                      itemKey(digestPK(r.OldDigest[:]), skDigest),
 			UpdateExpression:         aws.String("SET #until = :until, #ttl = :ttl"),
@@ -210,24 +208,22 @@ func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
 			},
 		}})
 	} else {
-		items = append(items, st.deleteItem(digestPK(r.OldDigest[:]), skDigest))
+		t.add(itemOldDigest, st.deleteItem(digestPK(r.OldDigest[:]), skDigest))
 	}
 	if r.Ended != nil {
-		items = append(items, st.deleteItem(digestPK(r.Ended[:]), skDigest))
+		t.add(itemEndedDigest, st.deleteItem(digestPK(r.Ended[:]), skDigest))
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: sealedItem(k.ID, r.Sealed, r.SealedExpiresAt)}})
+	t.add(itemValue, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: sealedItem(k.ID, r.Sealed, r.SealedExpiresAt)}})
 
-	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := conditionFailures(err); failed != nil {
-		switch {
-		case failed[1]:
-			return apikey.ErrDuplicateDigest
-		case failed[0], failed[2]:
-			return apikey.ErrConflict
-		}
+	why, err := st.write(ctx, &t)
+	switch {
+	case why.failed(itemDigest):
+		return apikey.ErrDuplicateDigest
+	case why.failed(itemRecord, itemOldDigest):
+		return apikey.ErrConflict
+	case why != nil:
 		return fmt.Errorf("roll key: condition failed: %w", err)
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("roll key: %w", err)
 	}
 	return nil

@@ -57,20 +57,20 @@ func (st *Store) Onboard(ctx context.Context, o apikey.Onboarding) error {
 		put.ExpressionAttributeNames["#s"] = attrClaimedSecret
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":seen": s(o.Seen)}
 	}
-	pub, sec := st.keyItems(o.Public), st.keyItems(o.Secret)
-	items := append(append(pub, sec...), types.TransactWriteItem{Put: put})
-	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	codes := cancellationCodes(err)
-	switch claimAt := len(items) - 1; {
-	case codes == nil && err != nil:
-		return fmt.Errorf("onboard: %w", err)
-	case codes == nil:
-		return nil
-	case codes[claimAt] == "ConditionalCheckFailed" || codes[claimAt] == "TransactionConflict":
+	const pub, sec = "public ", "secret "
+	var t txn
+	st.addKey(&t, pub, o.Public)
+	st.addKey(&t, sec, o.Secret)
+	t.add(itemOnboarding, types.TransactWriteItem{Put: put})
+	why, err := st.write(ctx, &t)
+	switch {
+	case why.lost(itemOnboarding):
 		// Another onboarding committed, or is committing, for this merchant.
 		return apikey.ErrConflict
-	case codes[keyItemDigest] == "ConditionalCheckFailed" || codes[len(pub)+keyItemDigest] == "ConditionalCheckFailed":
+	case why.failed(pub+itemDigest, sec+itemDigest):
 		return apikey.ErrDuplicateDigest
+	case err != nil:
+		return fmt.Errorf("onboard: %w", err)
 	}
-	return fmt.Errorf("onboard: %w", err)
+	return nil
 }

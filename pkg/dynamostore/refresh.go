@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,14 +25,11 @@ func boolAV(v bool) types.AttributeValue { return &types.AttributeValueMemberBOO
 // the generation presented, meanwhile fails the write with
 // apikey.ErrNotFound, so such a key never gets a refresh token.
 func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
-	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			st.putRefresh(r),
-			st.touch(r.SecretKeyID, r.SecretGen, r.IssuedAt),
-			st.touch(r.PublicKeyID, r.PublicGen, r.IssuedAt),
-		},
-	})
-	if failed := conditionFailures(err); failed != nil && (failed[1] || failed[2]) {
+	var t txn
+	t.add(itemRefresh, st.putRefresh(r))
+	st.addTouches(&t, r)
+	why, err := st.write(ctx, &t)
+	if why.failed(itemSecretKey, itemPublicKey) {
 		return apikey.ErrNotFound
 	}
 	if err != nil {
@@ -47,41 +43,35 @@ func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error
 // transaction that also checks the family is not revoked. Of concurrent
 // rotations of one token at most one commits.
 func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
-	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:           &st.Table,
-				Key:                 itemKey(refreshPK(old[:]), skRefresh),
-				UpdateExpression:    aws.String("SET rotated_at = :now"),
-				ConditionExpression: aws.String("attribute_exists(" + AttrPK + ") AND attribute_not_exists(rotated_at) AND attribute_not_exists(revoked_at)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":now": ts(next.IssuedAt),
-				},
-			}},
-			st.putRefresh(next),
-			{ConditionCheck: &types.ConditionCheck{
-				TableName:           &st.Table,
-				Key:                 itemKey(familyPK(next.FamilyID), skRevoked),
-				ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
-			}},
-			st.touch(next.SecretKeyID, next.SecretGen, next.IssuedAt),
-			st.touch(next.PublicKeyID, next.PublicGen, next.IssuedAt),
+	var t txn
+	t.add(itemPresented, types.TransactWriteItem{Update: &types.Update{
+		TableName:           &st.Table,
+		Key:                 itemKey(refreshPK(old[:]), skRefresh),
+		UpdateExpression:    aws.String("SET rotated_at = :now"),
+		ConditionExpression: aws.String("attribute_exists(" + AttrPK + ") AND attribute_not_exists(rotated_at) AND attribute_not_exists(revoked_at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": ts(next.IssuedAt),
 		},
-	})
-	codes := cancellationCodes(err)
+	}})
+	t.add(itemRefresh, st.putRefresh(next))
+	t.add(itemFamily, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:           &st.Table,
+		Key:                 itemKey(familyPK(next.FamilyID), skRevoked),
+		ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
+	}})
+	st.addTouches(&t, next)
+	why, err := st.write(ctx, &t)
 	switch {
-	case codes == nil && err != nil:
-		return fmt.Errorf("rotate refresh token: %w", err)
-	case codes == nil:
-		return nil
-	case codes[2] == "ConditionalCheckFailed" || codes[3] == "ConditionalCheckFailed" || codes[4] == "ConditionalCheckFailed":
+	case why.failed(itemFamily, itemSecretKey, itemPublicKey):
 		return auth.ErrInvalidGrant // the family was revoked, or a key is gone
-	case codes[0] == "ConditionalCheckFailed" || codes[0] == "TransactionConflict":
+	case why.lost(itemPresented):
 		// Rotated or revoked by someone else, or being rotated right now:
 		// either way the token was presented twice.
 		return auth.ErrRefreshConflict
+	case err != nil:
+		return fmt.Errorf("rotate refresh token: %w", err)
 	}
-	return fmt.Errorf("rotate refresh token: %w", err)
+	return nil
 }
 
 // LookupRefresh reads a refresh token's record (strongly consistent).
@@ -126,28 +116,25 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 // marker (FAMILY#<id> / REVOKED, expiring at until), in one transaction.
 // Every rotation checks the marker, so no token of the family rotates again.
 func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, until time.Time) error {
-	_, err := awserr.Call(ctx, st.Client.TransactWriteItems, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName: &st.Table,
-				Key:       itemKey(refreshPK(r.Digest[:]), skRefresh),
-				// The record may have expired meanwhile: keep what is there,
-				// and give a recreated stub a TTL.
-				UpdateExpression:         aws.String("SET revoked_at = if_not_exists(revoked_at, :at), #ttl = if_not_exists(#ttl, :until)"),
-				ExpressionAttributeNames: map[string]string{"#ttl": AttrTTL},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":at": ts(at), ":until": n(until.Unix()),
-				},
-			}},
-			{Put: &types.Put{TableName: &st.Table, Item: map[string]types.AttributeValue{
-				AttrPK:       s(familyPK(r.FamilyID)),
-				AttrSK:       s(skRevoked),
-				"revoked_at": ts(at),
-				AttrTTL:      n(until.Unix()),
-			}}},
+	var t txn
+	t.add(itemPresented, types.TransactWriteItem{Update: &types.Update{
+		TableName: &st.Table,
+		Key:       itemKey(refreshPK(r.Digest[:]), skRefresh),
+		// The record may have expired meanwhile: keep what is there,
+		// and give a recreated stub a TTL.
+		UpdateExpression:         aws.String("SET revoked_at = if_not_exists(revoked_at, :at), #ttl = if_not_exists(#ttl, :until)"),
+		ExpressionAttributeNames: map[string]string{"#ttl": AttrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": ts(at), ":until": n(until.Unix()),
 		},
-	})
-	if err != nil {
+	}})
+	t.add(itemFamily, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: map[string]types.AttributeValue{
+		AttrPK:       s(familyPK(r.FamilyID)),
+		AttrSK:       s(skRevoked),
+		"revoked_at": ts(at),
+		AttrTTL:      n(until.Unix()),
+	}}})
+	if _, err := st.write(ctx, &t); err != nil {
 		return fmt.Errorf("revoke refresh family: %w", err)
 	}
 	return nil
@@ -178,6 +165,13 @@ func (st *Store) putRefresh(r auth.RefreshRecord) types.TransactWriteItem {
 	}}
 }
 
+// addTouches adds to t the updates of last_used on both keys of r, named
+// itemSecretKey and itemPublicKey.
+func (st *Store) addTouches(t *txn, r auth.RefreshRecord) {
+	t.add(itemSecretKey, st.touch(r.SecretKeyID, r.SecretGen, r.IssuedAt))
+	t.add(itemPublicKey, st.touch(r.PublicKeyID, r.PublicGen, r.IssuedAt))
+}
+
 // touch sets last_used on a key record, provided it exists, is not
 // revoked and still admits generation gen: the current value's, or the one
 // before it while the latest roll's grace period runs (as
@@ -203,19 +197,4 @@ func (st *Store) touch(id string, gen int64, at time.Time) types.TransactWriteIt
 			":now": ts(at), ":false": boolAV(false), ":gen": n(gen), ":next": n(gen + 1),
 		},
 	}}
-}
-
-// cancellationCodes returns, for a cancelled transaction, each item's
-// cancellation code ("None", "ConditionalCheckFailed", "TransactionConflict"
-// ...); nil when err is not a cancelled transaction.
-func cancellationCodes(err error) map[int]string {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return nil
-	}
-	out := map[int]string{}
-	for i, r := range tce.CancellationReasons {
-		out[i] = aws.ToString(r.Code)
-	}
-	return out
 }
