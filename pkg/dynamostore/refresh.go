@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
@@ -16,9 +18,11 @@ import (
 
 var _ auth.RefreshStore = (*Store)(nil)
 
-func refreshPK(d []byte) string          { return "REFRESH#" + hexOf(d) }
-func familyPK(id string) string          { return "FAMILY#" + id }
-func boolAV(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
+// attrRotatedAt marks a refresh token exchanged for its successor.
+const attrRotatedAt = "rotated_at"
+
+func refreshPK(d []byte) string { return "REFRESH#" + hexOf(d) }
+func familyPK(id string) string { return "FAMILY#" + id }
 
 // RecordExchange stores the refresh token of a new family and sets
 // last_used on both keys in one transaction. A key deleted, or rolled past
@@ -26,7 +30,7 @@ func boolAV(v bool) types.AttributeValue { return &types.AttributeValueMemberBOO
 // apikey.ErrNotFound, so such a key never gets a refresh token.
 func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
 	var t txn
-	t.add(itemRefresh, st.putRefresh(r))
+	t.add(itemRefresh, st.put(newRefreshRecord(r), absent()))
 	st.addTouches(&t, r)
 	why, err := st.write(ctx, &t)
 	if why.failed(itemSecretKey, itemPublicKey) {
@@ -44,21 +48,11 @@ func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error
 // rotations of one token at most one commits.
 func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
 	var t txn
-	t.add(itemPresented, types.TransactWriteItem{Update: &types.Update{
-		TableName:           &st.Table,
-		Key:                 itemKey(refreshPK(old[:]), skRefresh),
-		UpdateExpression:    aws.String("SET rotated_at = :now"),
-		ConditionExpression: aws.String("attribute_exists(" + AttrPK + ") AND attribute_not_exists(rotated_at) AND attribute_not_exists(revoked_at)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": ts(next.IssuedAt),
-		},
-	}})
-	t.add(itemRefresh, st.putRefresh(next))
-	t.add(itemFamily, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:           &st.Table,
-		Key:                 itemKey(familyPK(next.FamilyID), skRevoked),
-		ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
-	}})
+	t.add(itemPresented, st.update(key{refreshPK(old[:]), skRefresh},
+		expression.Set(name(attrRotatedAt), value(stamp(next.IssuedAt))),
+		expression.And(exists(), name(attrRotatedAt).AttributeNotExists(), name(attrRevokedAt).AttributeNotExists())))
+	t.add(itemRefresh, st.put(newRefreshRecord(next), absent()))
+	t.add(itemFamily, st.check(key{familyPK(next.FamilyID), skRevoked}, absent()))
 	st.addTouches(&t, next)
 	why, err := st.write(ctx, &t)
 	switch {
@@ -78,7 +72,7 @@ func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next 
 func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*auth.RefreshRecord, error) {
 	out, err := awserr.Call(ctx, st.Client.GetItem, &dynamodb.GetItemInput{
 		TableName:      &st.Table,
-		Key:            itemKey(refreshPK(digest[:]), skRefresh),
+		Key:            key{refreshPK(digest[:]), skRefresh}.av(),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -87,29 +81,11 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 	if out.Item == nil {
 		return nil, nil
 	}
-	it := out.Item
-	r := &auth.RefreshRecord{
-		Digest:      digest,
-		FamilyID:    getS(it, "family"),
-		SecretKeyID: getS(it, "secret_key_id"),
-		PublicKeyID: getS(it, "public_key_id"),
-		MID:         getS(it, "mid"),
-		Scope:       getS(it, "scope"),
-		SecretGen:   getN(it, "secret_gen"),
-		PublicGen:   getN(it, "public_gen"),
-		ValidUntil:  getTime(it, "valid_until"),
-		RotatedAt:   getTime(it, "rotated_at"),
-		RevokedAt:   getTime(it, "revoked_at"),
+	var rec refreshRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+		return nil, fmt.Errorf("lookup refresh token: %w", err)
 	}
-	for name, dst := range map[string]*time.Time{"auth_time": &r.AuthTime, "issued_at": &r.IssuedAt, "expires_at": &r.ExpiresAt} {
-		if t := getTime(it, name); t != nil {
-			*dst = *t
-		}
-	}
-	if r.AuthTime.IsZero() {
-		r.AuthTime = r.IssuedAt // a record written before auth_time was kept
-	}
-	return r, nil
+	return rec.record(digest), nil
 }
 
 // RevokeFamily marks the token revoked and writes the family's revocation
@@ -117,52 +93,17 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 // Every rotation checks the marker, so no token of the family rotates again.
 func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, until time.Time) error {
 	var t txn
-	t.add(itemPresented, types.TransactWriteItem{Update: &types.Update{
-		TableName: &st.Table,
-		Key:       itemKey(refreshPK(r.Digest[:]), skRefresh),
-		// The record may have expired meanwhile: keep what is there,
-		// and give a recreated stub a TTL.
-		UpdateExpression:         aws.String("SET revoked_at = if_not_exists(revoked_at, :at), #ttl = if_not_exists(#ttl, :until)"),
-		ExpressionAttributeNames: map[string]string{"#ttl": AttrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": ts(at), ":until": n(until.Unix()),
-		},
-	}})
-	t.add(itemFamily, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: map[string]types.AttributeValue{
-		AttrPK:       s(familyPK(r.FamilyID)),
-		AttrSK:       s(skRevoked),
-		"revoked_at": ts(at),
-		AttrTTL:      n(until.Unix()),
-	}}})
+	// The record may have expired meanwhile: keep what is there, and give a
+	// recreated stub a TTL.
+	t.add(itemPresented, st.update(key{refreshPK(r.Digest[:]), skRefresh},
+		expression.Set(name(attrRevokedAt), name(attrRevokedAt).IfNotExists(value(stamp(at)))).
+			Set(name(AttrTTL), name(AttrTTL).IfNotExists(value(until.Unix()))),
+		noCondition))
+	t.add(itemFamily, st.put(familyMarker{key: key{familyPK(r.FamilyID), skRevoked}, RevokedAt: stamp(at), TTL: until.Unix()}, noCondition))
 	if _, err := st.write(ctx, &t); err != nil {
 		return fmt.Errorf("revoke refresh family: %w", err)
 	}
 	return nil
-}
-
-// putRefresh is the conditional put of a new refresh token's record.
-func (st *Store) putRefresh(r auth.RefreshRecord) types.TransactWriteItem {
-	item := map[string]types.AttributeValue{
-		AttrPK:          s(refreshPK(r.Digest[:])),
-		AttrSK:          s(skRefresh),
-		"family":        s(r.FamilyID),
-		"secret_key_id": s(r.SecretKeyID),
-		"public_key_id": s(r.PublicKeyID),
-		"mid":           s(r.MID),
-		"scope":         s(r.Scope),
-		"secret_gen":    n(r.SecretGen),
-		"public_gen":    n(r.PublicGen),
-		"auth_time":     ts(r.AuthTime),
-		"issued_at":     ts(r.IssuedAt),
-		"expires_at":    ts(r.ExpiresAt),
-		AttrTTL:         n(r.ExpiresAt.Unix()),
-	}
-	putTime(item, "valid_until", r.ValidUntil)
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName:           &st.Table,
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
-	}}
 }
 
 // addTouches adds to t the updates of last_used on both keys of r, named
@@ -178,23 +119,13 @@ func (st *Store) addTouches(t *txn, r auth.RefreshRecord) {
 // auth.KeyState.Admits). A roll that commits between a lookup and this
 // write therefore fails the write instead of leaving a token behind.
 func (st *Store) touch(id string, gen int64, at time.Time) types.TransactWriteItem {
-	cond := "attribute_exists(#pk) AND #revoked = :false AND (#gen = :gen OR " +
-		"(#gen = :next AND #prevUntil > :now AND #prevUntil > #rolled))"
+	g, prevUntil := name(attrGeneration), name(attrPreviousValidUntil)
+	admits := g.Equal(value(gen))
 	if gen == apikey.FirstGeneration {
-		cond = "attribute_exists(#pk) AND #revoked = :false AND (#gen = :gen OR attribute_not_exists(#gen) OR " +
-			"(#gen = :next AND #prevUntil > :now AND #prevUntil > #rolled))"
+		admits = admits.Or(g.AttributeNotExists()) // a record from before generations
 	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:           &st.Table,
-		Key:                 itemKey(keyPK(id), skMeta),
-		UpdateExpression:    aws.String("SET #used = :now"),
-		ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": AttrPK, "#used": "last_used", "#revoked": attrRevoked, "#gen": attrGeneration,
-			"#prevUntil": attrPreviousValidUntil, "#rolled": attrRolledAt,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": ts(at), ":false": boolAV(false), ":gen": n(gen), ":next": n(gen + 1),
-		},
-	}}
+	inGrace := expression.And(g.Equal(value(gen+1)), prevUntil.GreaterThan(value(stamp(at))), prevUntil.GreaterThan(name(attrRolledAt)))
+	return st.update(key{keyPK(id), skMeta},
+		expression.Set(name(attrLastUsed), value(stamp(at))),
+		expression.And(exists(), notRevoked(), admits.Or(inGrace)))
 }
