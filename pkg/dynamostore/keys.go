@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
@@ -13,6 +14,9 @@ var _ apikey.Store = (*Store)(nil)
 // value in one transaction: all three or none. With an idempotency claim,
 // the same transaction marks the claim done, provided it is still held.
 func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
+	if err := checkSealed(nk.Sealed); err != nil {
+		return err
+	}
 	var t txn
 	st.addKey(&t, "", nk)
 	if nk.Claim != nil {
@@ -28,6 +32,15 @@ func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 		return fmt.Errorf("create key: condition failed: %w", err)
 	case err != nil:
 		return fmt.Errorf("create key: %w", err)
+	}
+	return nil
+}
+
+// checkSealed refuses a sealed value with a missing part: written as NULL
+// it would read back as a value that can never be opened.
+func checkSealed(s apikey.Sealed) error {
+	if s.EncryptedKey == nil || s.Nonce == nil || s.Ciphertext == nil {
+		return errors.New("dynamostore: a sealed value has a nil part")
 	}
 	return nil
 }

@@ -171,6 +171,9 @@ func (st *Store) RevokeKey(ctx context.Context, r apikey.Revocation) error {
 // valid_until and a TTL), an earlier grace period's lookup (deleted) and the
 // sealed value (replaced).
 func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
+	if err := checkSealed(r.Sealed); err != nil {
+		return err
+	}
 	k := r.Key
 	record := expression.Set(name(attrDigest), value(r.NewDigest[:])).
 		Set(name(attrLastFour), value(k.LastFour)).

@@ -45,6 +45,11 @@ func (st *Store) OnboardingClaim(ctx context.Context, mid string) (string, error
 // what was read (absent, or naming o.Seen), so of concurrent onboardings
 // that read the same claim at most one commits.
 func (st *Store) Onboard(ctx context.Context, o apikey.Onboarding) error {
+	for _, nk := range []apikey.NewKey{o.Public, o.Secret} {
+		if err := checkSealed(nk.Sealed); err != nil {
+			return err
+		}
+	}
 	claim := onboardingClaim{
 		key:         key{midPK(o.Secret.Key.MID), skOnboard},
 		SecretKeyID: o.Secret.Key.ID,
