@@ -91,6 +91,25 @@ var validated, refusedInvalid atomic.Int64
 // how many of their requests the document calls invalid.
 func Validated() (pairs, invalid int64) { return validated.Load(), refusedInvalid.Load() }
 
+// Check checks an exchange served by Serve against the API description,
+// for a test that reads the answer itself instead of with Decode (an answer
+// that is not a JSON object with errors: a JSON array).
+func Check(t testing.TB, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	checkServed(t, rec, rec.Body.Bytes())
+}
+
+// checkServed checks the exchange Serve recorded for rec, whose answer's
+// body is body, and forgets it.
+func checkServed(t testing.TB, rec *httptest.ResponseRecorder, body []byte) {
+	t.Helper()
+	if ex, ok := pending.LoadAndDelete(rec); ok {
+		if err := conform(ex.(exchange), rec.Code, rec.Header(), body); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // checkPending checks the exchanges no test decoded and returns the first
 // failure ("" when none).
 func checkPending() string {
