@@ -10,10 +10,10 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 # Runs a command against a fresh DynamoDB Local + local-kms (see infra/emulator).
 WITHSTACK := go run ./infra/cmd/withstack --
 
-.PHONY: help tools test lint dev bench clean build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
+.PHONY: help tools test lint dev bench clean check-table build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 tools: ## install Java, DynamoDB Local, local-kms, aws-lambda-rie, staticcheck into $(TOOLS_DIR)
 	@TOOLS_DIR='$(TOOLS_DIR)' infra/scripts/install-tools.sh
@@ -33,6 +33,11 @@ dev: tools ## run the local dev server (infra/devserver) in the foreground
 
 bench: tools ## run the benchmarks against a local stack
 	$(WITHSTACK) go test -run '^$$' -bench . -benchmem ./...
+
+# Read-only (Scan and GetItem): safe on a production table.
+check-table: ## check a table's invariants: make check-table TABLE=<name> [ENDPOINT=<url>] [REGION=<region>]
+	@[[ -n '$(TABLE)' ]] || { echo "usage: make check-table TABLE=<name> [ENDPOINT=<url>] [REGION=<region>]" >&2; exit 2; }
+	go run ./infra/cmd/checktable -table '$(TABLE)' $(if $(ENDPOINT),-endpoint '$(ENDPOINT)') $(if $(REGION),-region '$(REGION)')
 
 clean: ## remove build output and local state
 	rm -rf bin/ .aws-sam/ .local/
