@@ -10,7 +10,7 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 # Runs a command against a fresh DynamoDB Local + local-kms (see infra/emulator).
 WITHSTACK := go run ./infra/cmd/withstack --
 
-.PHONY: help tools test lint dev bench clean check-table build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
+.PHONY: help tools test lint dev bench fuzz clean check-table build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ dev: tools ## run the local dev server (infra/devserver) in the foreground
 
 bench: tools ## run the benchmarks against a local stack
 	$(WITHSTACK) go test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 30s
+fuzz: ## fuzz every parser of outside input, each target for FUZZTIME (default 30s); fails on a crash
+	@FUZZTIME='$(FUZZTIME)' infra/scripts/fuzz.sh
 
 # Read-only (Scan and GetItem): safe on a production table.
 check-table: ## check a table's invariants: make check-table TABLE=<name> [ENDPOINT=<url>] [REGION=<region>]
