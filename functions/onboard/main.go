@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
