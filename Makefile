@@ -10,10 +10,10 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 # Runs a command against a fresh DynamoDB Local + local-kms (see infra/emulator).
 WITHSTACK := go run ./infra/cmd/withstack --
 
-.PHONY: help tools test lint dev bench clean build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
+.PHONY: help tools test lint dev bench fuzz load clean check-table build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 tools: ## install Java, DynamoDB Local, local-kms, aws-lambda-rie, staticcheck into $(TOOLS_DIR)
 	@TOOLS_DIR='$(TOOLS_DIR)' infra/scripts/install-tools.sh
@@ -40,6 +40,19 @@ dev: tools ## run the local dev server (infra/devserver) in the foreground
 
 bench: tools ## run the benchmarks against a local stack
 	$(WITHSTACK) go test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 30s
+fuzz: ## fuzz every parser of outside input, each target for FUZZTIME (default 30s); fails on a crash
+	@FUZZTIME='$(FUZZTIME)' infra/scripts/fuzz.sh
+
+LOAD_DURATION ?= 60s
+load: tools ## 64 clients on every route for LOAD_DURATION (default 60s), in-process on fresh emulators; fails on a 5xx or a table violation
+	LOAD_DURATION='$(LOAD_DURATION)' go run ./infra/cmd/load
+
+# Read-only (Scan and GetItem): safe on a production table.
+check-table: ## check a table's invariants: make check-table TABLE=<name> [ENDPOINT=<url>] [REGION=<region>]
+	@[[ -n '$(TABLE)' ]] || { echo "usage: make check-table TABLE=<name> [ENDPOINT=<url>] [REGION=<region>]" >&2; exit 2; }
+	go run ./infra/cmd/checktable -table '$(TABLE)' $(if $(ENDPOINT),-endpoint '$(ENDPOINT)') $(if $(REGION),-region '$(REGION)')
 
 clean: ## remove build output and local state
 	rm -rf bin/ .aws-sam/ .local/

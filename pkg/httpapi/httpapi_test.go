@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -86,6 +87,19 @@ func TestParseObject(t *testing.T) {
 		var be *BodyError
 		if _, err := ParseObject([]byte(bad)); !errors.As(err, &be) || be.Status != 400 || be.Message != MsgMalformedJSON {
 			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestPathsThatAreNotCleanAreNotFound(t *testing.T) {
+	h := Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, p := range []string{"/v1/api-keys/.", "/v1/api-keys/..", "/v1//api-keys", "/v1/./api-keys", "", "v1/api-keys"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.URL.Path = p
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound || rec.Body.String() != `{"errors":["Not found."]}`+"\n" {
+			t.Errorf("%q: %d %s", p, rec.Code, rec.Body)
 		}
 	}
 }

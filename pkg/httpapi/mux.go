@@ -3,6 +3,8 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 )
 
 // Routes is a group of routes that adds itself to a mux.
@@ -19,7 +21,25 @@ func Handler(log *slog.Logger, groups ...Routes) http.Handler {
 		g.Register(mux)
 	}
 	mux.HandleFunc("/", NotFound)
-	return Wrap(mux, log)
+	return Wrap(cleanPaths(mux), log)
+}
+
+// cleanPaths answers a path with "." or ".." segments or repeated slashes
+// with the JSON 404 itself: ServeMux would redirect it to its clean form
+// with an HTML body, and no route's path has such a form.
+func cleanPaths(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		clean := path.Clean("/" + p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if p != clean {
+			NotFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // MethodNotAllowed answers a method the path does not serve: 405 in JSON
