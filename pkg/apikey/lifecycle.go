@@ -54,6 +54,8 @@ type Revocation struct {
 	Digest         Digest
 	PreviousDigest *Digest
 	At             time.Time
+	// Reason is ReasonDeleted or ReasonLeaked.
+	Reason string
 }
 
 // Rollover replaces a key's value in one transaction, provided the record
@@ -225,7 +227,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, id string) (Deleted, err
 			}
 		}
 		at := now.Truncate(time.Second)
-		err = s.Store.RevokeKey(ctx, Revocation{ID: id, Digest: sk.Digest, PreviousDigest: sk.PreviousDigest, At: at})
+		err = s.Store.RevokeKey(ctx, Revocation{ID: id, Digest: sk.Digest, PreviousDigest: sk.PreviousDigest, At: at, Reason: ReasonDeleted})
 		if errors.Is(err, ErrConflict) {
 			continue // rolled or deleted meanwhile: read it again
 		}
@@ -233,7 +235,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, id string) (Deleted, err
 			return Deleted{}, fmt.Errorf("revoke key: %w", err)
 		}
 		k := sk.Key
-		k.Revoked, k.RevokedAt = true, &at
+		k.Revoked, k.RevokedAt, k.RevokedReason = true, &at, ReasonDeleted
 		return Deleted{Key: k, LastManager: last}, nil
 	}
 	return Deleted{}, ErrConflict

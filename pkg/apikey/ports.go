@@ -45,6 +45,7 @@ type Store interface {
 	CreateKey(ctx context.Context, k NewKey) error
 	LifecycleStore
 	IdempotencyStore
+	LeakStore
 	OnboardingStore
 }
 
