@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/flexfactor/credplane/pkg/audit"
 )
 
 // Revocation reasons, shown as revoked_reason.
@@ -20,6 +22,12 @@ type LeakReport struct {
 	URL    string
 	// Partner names the scanner (e.g. "github").
 	Partner string
+}
+
+// leakEvent is the audit event of a leak report that revoked a value.
+func (s *Service) leakEvent(ctx context.Context, now time.Time, k Key, r LeakReport, which string) *audit.Event {
+	return s.event(ctx, now, k, audit.KeyLeaked, audit.Actor{Type: audit.ActorSecretScanning, ID: r.Partner},
+		map[string]any{"source": r.Source, "url": r.URL, "value": which})
 }
 
 // Leaked is what a report found: whether the value is one of this stage's
@@ -44,6 +52,8 @@ type GraceEnd struct {
 	ID             string
 	PreviousDigest Digest
 	At             time.Time
+	// Event is the audit event the same transaction appends.
+	Event *audit.Event
 }
 
 // LeakStore finds a key by one of its values and ends a grace period.
@@ -90,11 +100,12 @@ func (s *Service) Leak(ctx context.Context, r LeakReport) (Leaked, error) {
 		case sk.Key.Type == Public || sk.Key.Revoked:
 			return out, nil
 		case sk.Digest.Equal(d):
-			err = s.Store.RevokeKey(ctx, Revocation{ID: id, Digest: sk.Digest, PreviousDigest: sk.PreviousDigest, At: at, Reason: ReasonLeaked})
+			err = s.Store.RevokeKey(ctx, Revocation{ID: id, Digest: sk.Digest, PreviousDigest: sk.PreviousDigest, At: at, Reason: ReasonLeaked,
+				Event: s.leakEvent(ctx, at, sk.Key, r, "current")})
 			out.Action = "revoked"
 			out.Key.Revoked, out.Key.RevokedAt, out.Key.RevokedReason = true, &at, ReasonLeaked
 		case sk.PreviousDigest != nil && sk.PreviousDigest.Equal(d):
-			err = s.Store.EndGrace(ctx, GraceEnd{ID: id, PreviousDigest: d, At: at})
+			err = s.Store.EndGrace(ctx, GraceEnd{ID: id, PreviousDigest: d, At: at, Event: s.leakEvent(ctx, at, sk.Key, r, "previous")})
 			out.Which, out.Action = "previous", "grace_ended"
 			out.Key.PreviousValidUntil = &at
 		default:
