@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -87,6 +88,20 @@ func OriginFrom(ctx context.Context) Origin {
 	return o
 }
 
+// entropy makes the ids a process mints within one millisecond increase,
+// so that the trail's order (by id) is the order of the changes.
+var entropy = struct {
+	sync.Mutex
+	*ulid.MonotonicEntropy
+}{MonotonicEntropy: ulid.Monotonic(rand.Reader, 0)}
+
+// newID returns "evt_" and a ULID of now (to the millisecond).
+func newID(now time.Time) string {
+	entropy.Lock()
+	defer entropy.Unlock()
+	return "evt_" + ulid.MustNew(ulid.Timestamp(now), entropy.MonotonicEntropy).String()
+}
+
 // New returns an event of the change at now, with the origin of ctx, kept
 // for retention (DefaultRetention when zero).
 func New(ctx context.Context, now time.Time, retention time.Duration, mid, action, keyID string, actor Actor, details map[string]any) *Event {
@@ -94,9 +109,10 @@ func New(ctx context.Context, now time.Time, retention time.Duration, mid, actio
 		retention = DefaultRetention
 	}
 	o := OriginFrom(ctx)
+	id := newID(now)
 	now = now.UTC().Truncate(time.Second)
 	return &Event{
-		ID:         "evt_" + ulid.MustNew(ulid.Timestamp(now), rand.Reader).String(),
+		ID:         id,
 		MID:        mid,
 		Action:     action,
 		KeyID:      keyID,
