@@ -24,6 +24,7 @@ func Environment(tpl *samtemplate.Template, fn string, cfg config.Config) (map[s
 	local := map[string]string{
 		"STAGE":              string(cfg.Stage),
 		"TABLE_NAME":         cfg.TableName,
+		"AUDIT_TABLE_NAME":   cfg.AuditTableName,
 		"KMS_DATA_KEY_ID":    cfg.DataKeyID,
 		"KMS_SIGNING_KEY_ID": cfg.SigningKeyID,
 		"KMS_VERIFY_KEY_IDS": strings.Join(cfg.VerifyKeyIDs, ","),

@@ -2,9 +2,10 @@ package app
 
 // Logical ids of the Lambda functions in template.yaml.
 const (
-	TokenFunction   = "TokenFunction"
-	APIKeysFunction = "ApiKeysFunction"
-	OnboardFunction = "OnboardFunction"
+	TokenFunction          = "TokenFunction"
+	APIKeysFunction        = "ApiKeysFunction"
+	OnboardFunction        = "OnboardFunction"
+	SecretScanningFunction = "SecretScanningFunction"
 )
 
 // Permissions lists, per function (by logical id), every IAM action its code
@@ -40,6 +41,13 @@ var Permissions = map[string][]string{
 		"kms:GetPublicKey",      // bearer token verification, once per cold start
 		// The HMAC key of list cursors, once per cold start (CURSOR_SECRET_ARN).
 		"secretsmanager:GetSecretValue",
+	},
+	SecretScanningFunction: {
+		"dynamodb:GetItem",    // the lookup of a reported value's digest
+		"dynamodb:Query",      // the record of the key it names
+		"dynamodb:PutItem",    // the key.leaked audit event (a transaction Put, audit table)
+		"dynamodb:UpdateItem", // revoke the key, or end its previous value's grace
+		"dynamodb:DeleteItem", // the lookups of the values it stops
 	},
 	OnboardFunction: {
 		"dynamodb:GetItem",    // the merchant's onboarding claim (strongly consistent)
