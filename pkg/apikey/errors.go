@@ -32,6 +32,10 @@ var (
 	// ErrReplayUnavailable: the key created under the idempotency key has
 	// been rolled or deleted since, so its first response no longer exists.
 	ErrReplayUnavailable = errors.New("idempotent response can no longer be replayed")
+	// ErrUnavailable: a dependency is down, slow or throttling; the same
+	// request may succeed if retried later. Adapters mark such failures
+	// with it (errors.Is), keeping the cause in the chain for the logs.
+	ErrUnavailable = errors.New("dependency unavailable")
 )
 
 // ValidationError lists every problem found in a request, in field order,

@@ -16,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 	"github.com/flexfactor/credplane/pkg/token"
 )
 
-// Client is the subset of the KMS API the adapters call.
+// Client is the subset of the KMS API the adapters call. They make every
+// call through awserr.Call, so a throttle, timeout or outage reaches the
+// domain as apikey.ErrUnavailable.
 type Client interface {
 	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, opts ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
 	Decrypt(ctx context.Context, in *kms.DecryptInput, opts ...func(*kms.Options)) (*kms.DecryptOutput, error)
@@ -39,7 +42,7 @@ var _ apikey.Sealer = (*Envelope)(nil)
 // Seal encrypts plaintext with AES-256-GCM under a new data key; the
 // plaintext data key is wiped before returning.
 func (e *Envelope) Seal(ctx context.Context, plaintext []byte, encCtx map[string]string) (apikey.Sealed, error) {
-	dk, err := e.Client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
+	dk, err := awserr.Call(ctx, e.Client.GenerateDataKey, &kms.GenerateDataKeyInput{
 		KeyId:             aws.String(e.KeyID),
 		KeySpec:           types.DataKeySpecAes256,
 		EncryptionContext: encCtx,
@@ -66,7 +69,7 @@ func (e *Envelope) Seal(ctx context.Context, plaintext []byte, encCtx map[string
 // Open decrypts the data key with the same encryption context (KMS refuses
 // any other) and then the value.
 func (e *Envelope) Open(ctx context.Context, sealed apikey.Sealed, encCtx map[string]string) ([]byte, error) {
-	dk, err := e.Client.Decrypt(ctx, &kms.DecryptInput{
+	dk, err := awserr.Call(ctx, e.Client.Decrypt, &kms.DecryptInput{
 		KeyId:             aws.String(e.KeyID),
 		CiphertextBlob:    sealed.EncryptedKey,
 		EncryptionContext: encCtx,
@@ -108,7 +111,7 @@ func (s *Signer) KeyID() string { return s.KeyARN }
 
 // SignDigest signs a SHA-256 digest; KMS returns an ASN.1 DER signature.
 func (s *Signer) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	out, err := s.Client.Sign(ctx, &kms.SignInput{
+	out, err := awserr.Call(ctx, s.Client.Sign, &kms.SignInput{
 		KeyId:            aws.String(s.KeyARN),
 		Message:          digest,
 		MessageType:      types.MessageTypeDigest,
@@ -127,7 +130,7 @@ func PublicKeys(c Client, keyARNs ...string) token.KeySource {
 	return func(ctx context.Context) (token.KeySet, error) {
 		set := token.KeySet{}
 		for _, id := range keyARNs {
-			out, err := c.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(id)})
+			out, err := awserr.Call(ctx, c.GetPublicKey, &kms.GetPublicKeyInput{KeyId: aws.String(id)})
 			if err != nil {
 				return nil, fmt.Errorf("kms get public key: %w", err)
 			}

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
 )
 
@@ -17,93 +14,44 @@ var _ apikey.Store = (*Store)(nil)
 // value in one transaction: all three or none. With an idempotency claim,
 // the same transaction marks the claim done, provided it is still held.
 func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
-	items := st.keyItems(nk)
+	if err := checkSealed(nk.Sealed); err != nil {
+		return err
+	}
+	var t txn
+	st.addKey(&t, "", nk)
 	if nk.Claim != nil {
-		items = append(items, st.completeClaim(*nk.Claim, nk.Key.ID))
+		t.add(itemIdemClaim, st.completeClaim(*nk.Claim, nk.Key.ID))
 	}
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := conditionFailures(err); failed != nil {
-		switch {
-		case failed[3]:
-			return apikey.ErrIdempotencyInFlight // the claim was taken over
-		case failed[keyItemDigest]:
-			return apikey.ErrDuplicateDigest
-		}
+	why, err := st.write(ctx, &t)
+	switch {
+	case why.failed(itemIdemClaim):
+		return apikey.ErrIdempotencyInFlight // the claim was taken over
+	case why.failed(itemDigest):
+		return apikey.ErrDuplicateDigest
+	case why != nil:
 		return fmt.Errorf("create key: condition failed: %w", err)
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("create key: %w", err)
 	}
 	return nil
 }
 
-// keyItems are the conditional puts that create a key: its record, its
-// digest lookup (keyItemDigest; unique) and its sealed value, in that order.
-func (st *Store) keyItems(nk apikey.NewKey) []types.TransactWriteItem {
+// checkSealed refuses a sealed value with a missing part: written as NULL
+// it would read back as a value that can never be opened.
+func checkSealed(s apikey.Sealed) error {
+	if s.EncryptedKey == nil || s.Nonce == nil || s.Ciphertext == nil {
+		return errors.New("dynamostore: a sealed value has a nil part")
+	}
+	return nil
+}
+
+// addKey adds the puts that create a key to t, each on the condition that
+// its item is new: its record, its digest lookup (so the digest is unique)
+// and its sealed value, named itemRecord, itemDigest and itemValue after
+// prefix.
+func (st *Store) addKey(t *txn, prefix string, nk apikey.NewKey) {
 	k := nk.Key
-	record := map[string]types.AttributeValue{
-		AttrPK:         s(keyPK(k.ID)),
-		AttrSK:         s(skMeta),
-		AttrGSI1PK:     s(midPK(k.MID)),
-		AttrGSI1SK:     s(k.ID),
-		"id":           s(k.ID),
-		"mid":          s(k.MID),
-		"name":         s(k.Name),
-		"type":         s(string(k.Type)),
-		"scopes":       list(k.Scopes),
-		attrRevoked:    &types.AttributeValueMemberBOOL{Value: false},
-		"created_at":   ts(k.CreatedAt),
-		"last_four":    s(k.LastFour),
-		"digest":       b(nk.Digest[:]),
-		attrGeneration: n(k.Generation),
-	}
-	putTime(record, "expires_at", k.ExpiresAt)
-
-	lookup := digestItem(nk.Digest[:], k)
-
-	value := sealedItem(k.ID, nk.Sealed, nk.SealedExpiresAt)
-
-	notExists := aws.String("attribute_not_exists(" + AttrPK + ")")
-	return []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &st.Table, Item: record, ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &st.Table, Item: lookup, ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &st.Table, Item: value, ConditionExpression: notExists}},
-	}
-}
-
-// keyItemDigest is the index of the digest lookup among a key's keyItems.
-const keyItemDigest = 1
-
-// digestItem is the lookup item for a value: everything authentication needs,
-// so the token call reads nothing else.
-func digestItem(digest []byte, k apikey.Key) map[string]types.AttributeValue {
-	item := map[string]types.AttributeValue{
-		AttrPK:   s(digestPK(digest)),
-		AttrSK:   s(skDigest),
-		"digest": b(digest),
-		"key_id": s(k.ID),
-		"mid":    s(k.MID),
-		"type":   s(string(k.Type)),
-		"scopes": list(k.Scopes),
-		// The generation of this value: what tokens minted from it carry.
-		attrGeneration: n(k.Generation),
-	}
-	putTime(item, "expires_at", k.ExpiresAt)
-	return item
-}
-
-// conditionFailures returns, for a cancelled transaction, which items failed
-// their condition; nil when err is not a cancelled transaction.
-func conditionFailures(err error) map[int]bool {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return nil
-	}
-	out := map[int]bool{}
-	for i, r := range tce.CancellationReasons {
-		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-			out[i] = true
-		}
-	}
-	return out
+	t.add(prefix+itemRecord, st.put(newKeyRecord(k, nk.Digest), absent()))
+	t.add(prefix+itemDigest, st.put(newDigestLookup(nk.Digest, k), absent()))
+	t.add(prefix+itemValue, st.put(newSealedValue(k.ID, nk.Sealed, nk.SealedExpiresAt), absent()))
 }

@@ -3,18 +3,23 @@ package dynamostore
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
-// Attributes a roll or a delete writes on the key record. The token path
-// reads them to refuse tokens of revoked keys and tokens of a value whose
-// generation the key has left behind.
+// Attributes of a key record that writes after its creation change, and
+// the digest lookup's grace period. The token path reads them to refuse
+// tokens of revoked keys and tokens of a value whose generation the key has
+// left behind.
 const (
+	attrDigest             = "digest"
+	attrLastFour           = "last_four"
+	attrLastUsed           = "last_used"
 	attrRevoked            = "revoked"
 	attrRevokedAt          = "revoked_at"
 	attrRolledAt           = "rolled_at"
@@ -34,11 +39,12 @@ const (
 // GetKey reads the key record and its sealed value in one strongly
 // consistent Query on the key's partition (both items share it).
 func (st *Store) GetKey(ctx context.Context, id string) (apikey.StoredKey, error) {
-	out, err := st.Client.Query(ctx, &dynamodb.QueryInput{
+	e := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrPK).Equal(value(keyPK(id)))))
+	out, err := awserr.Call(ctx, st.Client.Query, &dynamodb.QueryInput{
 		TableName:                 &st.Table,
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(keyPK(id))},
+		KeyConditionExpression:    e.KeyCondition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
@@ -47,18 +53,30 @@ func (st *Store) GetKey(ctx context.Context, id string) (apikey.StoredKey, error
 	var sk apikey.StoredKey
 	found := false
 	for _, item := range out.Items {
-		switch getS(item, AttrSK) {
+		var k key
+		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
+			return apikey.StoredKey{}, fmt.Errorf("get key: %w", err)
+		}
+		switch k.SK {
 		case skMeta:
+			var r keyRecord
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				return apikey.StoredKey{}, fmt.Errorf("get key: %w", err)
+			}
 			found = true
-			sk.Key = keyOf(item)
-			copy(sk.Digest[:], getB(item, "digest"))
-			if prev := getB(item, attrPreviousDigest); len(prev) == len(sk.Digest) {
+			sk.Key = r.apiKey()
+			copy(sk.Digest[:], r.Digest)
+			if len(r.PreviousDigest) == len(sk.Digest) {
 				var d apikey.Digest
-				copy(d[:], prev)
+				copy(d[:], r.PreviousDigest)
 				sk.PreviousDigest = &d
 			}
 		case skValue:
-			sk.Sealed = &apikey.Sealed{EncryptedKey: getB(item, "edk"), Nonce: getB(item, "nonce"), Ciphertext: getB(item, "ct")}
+			var v sealedValue
+			if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+				return apikey.StoredKey{}, fmt.Errorf("get key: %w", err)
+			}
+			sk.Sealed = v.sealed()
 		}
 	}
 	if !found {
@@ -68,14 +86,10 @@ func (st *Store) GetKey(ctx context.Context, id string) (apikey.StoredKey, error
 }
 
 // listAttributes are the record attributes a listing reads (not the digest).
-var listAttributes = map[string]string{
-	"#id": "id", "#mid": "mid", "#name": "name", "#type": "type", "#scopes": "scopes",
-	"#revoked": attrRevoked, "#created": "created_at", "#expires": "expires_at",
-	"#used": "last_used", "#revokedAt": attrRevokedAt, "#four": "last_four",
-	"#rolled": attrRolledAt, "#prevUntil": attrPreviousValidUntil, "#gpk": AttrGSI1PK, "#gen": attrGeneration,
+var listAttributes = []string{
+	"id", "mid", "name", "type", "scopes", attrRevoked, "created_at", "expires_at", attrLastUsed,
+	attrRevokedAt, attrLastFour, attrRolledAt, attrPreviousValidUntil, attrGeneration,
 }
-
-const listProjection = "#id, #mid, #name, #type, #scopes, #revoked, #created, #expires, #used, #revokedAt, #four, #rolled, #prevUntil, #gen"
 
 // ListKeys queries the merchant index newest first (ULIDs sort by time).
 // Revoked keys are filtered out by DynamoDB unless asked for; since a filter
@@ -85,35 +99,39 @@ const listProjection = "#id, #mid, #name, #type, #scopes, #revoked, #created, #e
 // stopped reading, so keys read past the page are not skipped.
 func (st *Store) ListKeys(ctx context.Context, q apikey.KeyQuery) ([]apikey.Key, bool, error) {
 	want := q.Limit + 1
-	in := &dynamodb.QueryInput{
-		TableName:                &st.Table,
-		IndexName:                aws.String(IndexGSI1),
-		KeyConditionExpression:   aws.String("#gpk = :m"),
-		ProjectionExpression:     aws.String(listProjection),
-		ExpressionAttributeNames: listAttributes,
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":m": s(midPK(q.MID)),
-		},
-		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(int32(want)),
-	}
+	b := expression.NewBuilder().
+		WithKeyCondition(expression.Key(AttrGSI1PK).Equal(value(midPK(q.MID)))).
+		WithProjection(project(listAttributes...))
 	if !q.IncludeRevoked {
-		in.FilterExpression = aws.String("#revoked = :false")
-		in.ExpressionAttributeValues[":false"] = &types.AttributeValueMemberBOOL{Value: false}
+		b = b.WithFilter(notRevoked())
+	}
+	e := build(b)
+	in := &dynamodb.QueryInput{
+		TableName:                 &st.Table,
+		IndexName:                 aws.String(IndexGSI1),
+		KeyConditionExpression:    e.KeyCondition(),
+		ProjectionExpression:      e.Projection(),
+		FilterExpression:          e.Filter(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(want)),
 	}
 	if q.After != "" {
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			AttrPK: s(keyPK(q.After)), AttrSK: s(skMeta), AttrGSI1PK: s(midPK(q.MID)), AttrGSI1SK: s(q.After),
-		}
+		in.ExclusiveStartKey = marshal(indexKey{key: key{keyPK(q.After), skMeta}, GSI1PK: midPK(q.MID), GSI1SK: q.After})
 	}
 	keys := make([]apikey.Key, 0, want)
 	for {
-		out, err := st.Client.Query(ctx, in)
+		out, err := awserr.Call(ctx, st.Client.Query, in)
 		if err != nil {
 			return nil, false, fmt.Errorf("list keys: %w", err)
 		}
-		for _, item := range out.Items {
-			keys = append(keys, keyOf(item))
+		var records []keyRecord
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &records); err != nil {
+			return nil, false, fmt.Errorf("list keys: %w", err)
+		}
+		for _, r := range records {
+			keys = append(keys, r.apiKey())
 		}
 		if len(keys) >= want || out.LastEvaluatedKey == nil {
 			break
@@ -130,27 +148,16 @@ func (st *Store) ListKeys(ctx context.Context, q apikey.KeyQuery) ([]apikey.Key,
 // value and of a value still in its grace period, in one transaction
 // conditioned on the record still holding the digest read.
 func (st *Store) RevokeKey(ctx context.Context, r apikey.Revocation) error {
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                &st.Table,
-			Key:                      itemKey(keyPK(r.ID), skMeta),
-			UpdateExpression:         aws.String("SET #revoked = :true, #revokedAt = :at"),
-			ConditionExpression:      aws.String("attribute_exists(#pk) AND #revoked = :false AND #digest = :digest"),
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#revoked": attrRevoked, "#revokedAt": attrRevokedAt, "#digest": "digest"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":true":   &types.AttributeValueMemberBOOL{Value: true},
-				":false":  &types.AttributeValueMemberBOOL{Value: false},
-				":at":     ts(r.At),
-				":digest": b(r.Digest[:]),
-			},
-		}},
-		st.deleteItem(digestPK(r.Digest[:]), skDigest),
-	}
+	var t txn
+	t.add(itemRecord, st.update(key{keyPK(r.ID), skMeta},
+		expression.Set(name(attrRevoked), value(true)).Set(name(attrRevokedAt), value(stamp(r.At))),
+		expression.And(exists(), notRevoked(), name(attrDigest).Equal(value(r.Digest[:])))))
+	t.add(itemDigest, st.remove(key{digestPK(r.Digest[:]), skDigest}))
 	if r.PreviousDigest != nil {
-		items = append(items, st.deleteItem(digestPK(r.PreviousDigest[:]), skDigest))
+		t.add(itemPrevDigest, st.remove(key{digestPK(r.PreviousDigest[:]), skDigest}))
 	}
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := conditionFailures(err); failed != nil && failed[0] {
+	why, err := st.write(ctx, &t)
+	if why.failed(itemRecord) {
 		return apikey.ErrConflict
 	}
 	if err != nil {
@@ -164,126 +171,47 @@ func (st *Store) RevokeKey(ctx context.Context, r apikey.Revocation) error {
 // valid_until and a TTL), an earlier grace period's lookup (deleted) and the
 // sealed value (replaced).
 func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
+	if err := checkSealed(r.Sealed); err != nil {
+		return err
+	}
 	k := r.Key
-	names := map[string]string{
-		"#pk": AttrPK, "#revoked": attrRevoked, "#digest": "digest", "#four": "last_four",
-		"#rolled": attrRolledAt, "#prevUntil": attrPreviousValidUntil, "#prev": attrPreviousDigest,
-	}
-	values := map[string]types.AttributeValue{
-		":false": &types.AttributeValueMemberBOOL{Value: false},
-		":old":   b(r.OldDigest[:]),
-		":new":   b(r.NewDigest[:]),
-		":four":  s(k.LastFour),
-		":at":    ts(*k.RolledAt),
-		":until": ts(*k.PreviousValidUntil),
-	}
-	names["#gen"] = attrGeneration
-	values[":gen"] = n(k.Generation)
-	update := "SET #digest = :new, #four = :four, #rolled = :at, #prevUntil = :until, #gen = :gen"
+	record := expression.Set(name(attrDigest), value(r.NewDigest[:])).
+		Set(name(attrLastFour), value(k.LastFour)).
+		Set(name(attrRolledAt), value(stamp(*k.RolledAt))).
+		Set(name(attrPreviousValidUntil), value(stamp(*k.PreviousValidUntil))).
+		Set(name(attrGeneration), value(k.Generation))
 	if r.KeepOld {
-		update += ", #prev = :old"
+		record = record.Set(name(attrPreviousDigest), value(r.OldDigest[:]))
 	} else {
-		update += " REMOVE #prev"
+		record = record.Remove(name(attrPreviousDigest))
 	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                 &st.Table,
-			Key:                       itemKey(keyPK(k.ID), skMeta),
-			UpdateExpression:          aws.String(update),
-			ConditionExpression:       aws.String("attribute_exists(#pk) AND #revoked = :false AND #digest = :old"),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: values,
-		}},
-		{Put: &types.Put{TableName: &st.Table, Item: digestItem(r.NewDigest[:], k), ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")")}},
-	}
+	var t txn
+	t.add(itemRecord, st.update(key{keyPK(k.ID), skMeta}, record,
+		expression.And(exists(), notRevoked(), name(attrDigest).Equal(value(r.OldDigest[:])))))
+	t.add(itemDigest, st.put(newDigestLookup(r.NewDigest, k), absent()))
+	old := key{digestPK(r.OldDigest[:]), skDigest}
 	if r.KeepOld {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                &st.Table,
-			Key:                      itemKey(digestPK(r.OldDigest[:]), skDigest),
-			UpdateExpression:         aws.String("SET #until = :until, #ttl = :ttl"),
-			ConditionExpression:      aws.String("attribute_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#until": attrValidUntil, "#ttl": AttrTTL},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":until": ts(*k.PreviousValidUntil),
-				":ttl":   n(k.PreviousValidUntil.Unix()),
-			},
-		}})
+		t.add(itemOldDigest, st.update(old,
+			expression.Set(name(attrValidUntil), value(stamp(*k.PreviousValidUntil))).Set(name(AttrTTL), value(k.PreviousValidUntil.Unix())),
+			exists()))
 	} else {
-		items = append(items, st.deleteItem(digestPK(r.OldDigest[:]), skDigest))
+		t.add(itemOldDigest, st.remove(old))
 	}
 	if r.Ended != nil {
-		items = append(items, st.deleteItem(digestPK(r.Ended[:]), skDigest))
+		t.add(itemEndedDigest, st.remove(key{digestPK(r.Ended[:]), skDigest}))
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &st.Table, Item: sealedItem(k.ID, r.Sealed, r.SealedExpiresAt)}})
+	t.add(itemValue, st.put(newSealedValue(k.ID, r.Sealed, r.SealedExpiresAt), noCondition))
 
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := conditionFailures(err); failed != nil {
-		switch {
-		case failed[1]:
-			return apikey.ErrDuplicateDigest
-		case failed[0], failed[2]:
-			return apikey.ErrConflict
-		}
+	why, err := st.write(ctx, &t)
+	switch {
+	case why.failed(itemDigest):
+		return apikey.ErrDuplicateDigest
+	case why.failed(itemRecord, itemOldDigest):
+		return apikey.ErrConflict
+	case why != nil:
 		return fmt.Errorf("roll key: condition failed: %w", err)
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("roll key: %w", err)
 	}
 	return nil
-}
-
-func (st *Store) deleteItem(pk, sk string) types.TransactWriteItem {
-	return types.TransactWriteItem{Delete: &types.Delete{TableName: &st.Table, Key: itemKey(pk, sk)}}
-}
-
-// keyOf reads a key record's metadata.
-func keyOf(item map[string]types.AttributeValue) apikey.Key {
-	k := apikey.Key{
-		ID:                 getS(item, "id"),
-		MID:                getS(item, "mid"),
-		Name:               getS(item, "name"),
-		Type:               apikey.Type(getS(item, "type")),
-		Scopes:             getList(item, "scopes"),
-		Revoked:            getBool(item, attrRevoked),
-		ExpiresAt:          getTime(item, "expires_at"),
-		LastUsed:           getTime(item, "last_used"),
-		RevokedAt:          getTime(item, attrRevokedAt),
-		LastFour:           getS(item, "last_four"),
-		RolledAt:           getTime(item, attrRolledAt),
-		PreviousValidUntil: getTime(item, attrPreviousValidUntil),
-		Generation:         getGeneration(item),
-	}
-	if t := getTime(item, "created_at"); t != nil {
-		k.CreatedAt = *t
-	}
-	if k.Scopes == nil {
-		k.Scopes = []string{}
-	}
-	return k
-}
-
-// sealedItem is the KMS-sealed value of a key; expires, when set, is also
-// its TTL.
-func sealedItem(id string, sealed apikey.Sealed, expires *time.Time) map[string]types.AttributeValue {
-	item := map[string]types.AttributeValue{
-		AttrPK:  s(keyPK(id)),
-		AttrSK:  s(skValue),
-		"edk":   b(sealed.EncryptedKey),
-		"nonce": b(sealed.Nonce),
-		"ct":    b(sealed.Ciphertext),
-	}
-	if expires != nil {
-		item[AttrTTL] = n(expires.Unix())
-		putTime(item, "expires_at", expires)
-	}
-	return item
-}
-
-// getGeneration reads a generation attribute; a record or lookup written
-// before generations were kept is apikey.FirstGeneration.
-func getGeneration(item map[string]types.AttributeValue) int64 {
-	if g := getN(item, attrGeneration); g > 0 {
-		return g
-	}
-	return apikey.FirstGeneration
 }

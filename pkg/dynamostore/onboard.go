@@ -5,9 +5,11 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/awserr"
 )
 
 var _ apikey.OnboardingStore = (*Store)(nil)
@@ -20,17 +22,22 @@ const (
 // OnboardingClaim reads the id of the secret key the merchant's last
 // onboarding issued (strongly consistent); "" when it was never onboarded.
 func (st *Store) OnboardingClaim(ctx context.Context, mid string) (string, error) {
-	out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
+	e := build(expression.NewBuilder().WithProjection(project(attrClaimedSecret)))
+	out, err := awserr.Call(ctx, st.Client.GetItem, &dynamodb.GetItemInput{
 		TableName:                &st.Table,
-		Key:                      itemKey(midPK(mid), skOnboard),
+		Key:                      key{midPK(mid), skOnboard}.av(),
 		ConsistentRead:           aws.Bool(true),
-		ProjectionExpression:     aws.String("#s"),
-		ExpressionAttributeNames: map[string]string{"#s": attrClaimedSecret},
+		ProjectionExpression:     e.Projection(),
+		ExpressionAttributeNames: e.Names(),
 	})
 	if err != nil {
 		return "", fmt.Errorf("read onboarding claim: %w", err)
 	}
-	return getS(out.Item, attrClaimedSecret), nil
+	var c onboardingClaim
+	if err := attributevalue.UnmarshalMap(out.Item, &c); err != nil {
+		return "", fmt.Errorf("read onboarding claim: %w", err)
+	}
+	return c.SecretKeyID, nil
 }
 
 // Onboard writes both keys and the merchant's claim (MID#<mid> / ONBOARD)
@@ -38,38 +45,35 @@ func (st *Store) OnboardingClaim(ctx context.Context, mid string) (string, error
 // what was read (absent, or naming o.Seen), so of concurrent onboardings
 // that read the same claim at most one commits.
 func (st *Store) Onboard(ctx context.Context, o apikey.Onboarding) error {
-	claim := map[string]types.AttributeValue{
-		AttrPK:            s(midPK(o.Secret.Key.MID)),
-		AttrSK:            s(skOnboard),
-		attrClaimedSecret: s(o.Secret.Key.ID),
-		"public_key_id":   s(o.Public.Key.ID),
-		"onboarded_at":    ts(o.Secret.Key.CreatedAt),
+	for _, nk := range []apikey.NewKey{o.Public, o.Secret} {
+		if err := checkSealed(nk.Sealed); err != nil {
+			return err
+		}
 	}
-	put := &types.Put{
-		TableName:                &st.Table,
-		Item:                     claim,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+	claim := onboardingClaim{
+		key:         key{midPK(o.Secret.Key.MID), skOnboard},
+		SecretKeyID: o.Secret.Key.ID,
+		PublicKeyID: o.Public.Key.ID,
+		OnboardedAt: stamp(o.Secret.Key.CreatedAt),
 	}
+	unchanged := absent()
 	if o.Seen != "" {
-		put.ConditionExpression = aws.String("attribute_not_exists(#pk) OR #s = :seen")
-		put.ExpressionAttributeNames["#s"] = attrClaimedSecret
-		put.ExpressionAttributeValues = map[string]types.AttributeValue{":seen": s(o.Seen)}
+		unchanged = unchanged.Or(name(attrClaimedSecret).Equal(value(o.Seen)))
 	}
-	pub, sec := st.keyItems(o.Public), st.keyItems(o.Secret)
-	items := append(append(pub, sec...), types.TransactWriteItem{Put: put})
-	_, err := st.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	codes := cancellationCodes(err)
-	switch claimAt := len(items) - 1; {
-	case codes == nil && err != nil:
-		return fmt.Errorf("onboard: %w", err)
-	case codes == nil:
-		return nil
-	case codes[claimAt] == "ConditionalCheckFailed" || codes[claimAt] == "TransactionConflict":
+	const pub, sec = "public ", "secret "
+	var t txn
+	st.addKey(&t, pub, o.Public)
+	st.addKey(&t, sec, o.Secret)
+	t.add(itemOnboarding, st.put(claim, unchanged))
+	why, err := st.write(ctx, &t)
+	switch {
+	case why.lost(itemOnboarding):
 		// Another onboarding committed, or is committing, for this merchant.
 		return apikey.ErrConflict
-	case codes[keyItemDigest] == "ConditionalCheckFailed" || codes[len(pub)+keyItemDigest] == "ConditionalCheckFailed":
+	case why.failed(pub+itemDigest, sec+itemDigest):
 		return apikey.ErrDuplicateDigest
+	case err != nil:
+		return fmt.Errorf("onboard: %w", err)
 	}
-	return fmt.Errorf("onboard: %w", err)
+	return nil
 }

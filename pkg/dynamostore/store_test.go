@@ -37,21 +37,27 @@ func newKey(t *testing.T, mid string, typ apikey.Type) (apikey.NewKey, string) {
 	return apikey.NewKey{Key: k, Digest: apikey.DigestOf(v), Sealed: apikey.Sealed{EncryptedKey: []byte("edk"), Nonce: []byte("nonce"), Ciphertext: []byte("ct")}}, v
 }
 
-// items returns every item of the table whose pk is one of pks.
+// partition returns every item whose pk is pk, by sort key.
+func partition(t *testing.T, pk string) []map[string]types.AttributeValue {
+	t.Helper()
+	out, err := env.Clients.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 aws.String(env.Config.TableName),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Items
+}
+
+// countItems counts the items whose pk is one of pks.
 func countItems(t *testing.T, pks ...string) int {
 	t.Helper()
 	n := 0
 	for _, pk := range pks {
-		out, err := env.Clients.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
-			TableName:                 aws.String(env.Config.TableName),
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-			ConsistentRead:            aws.Bool(true),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += int(out.Count)
+		n += len(partition(t, pk))
 	}
 	return n
 }

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/flexfactor/credplane/pkg/apikey"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -48,11 +47,12 @@ func TestInternalHidesCause(t *testing.T) {
 		retryAfter string
 	}{
 		{errors.New("table credplane-x: boom"), 500, `{"errors":["Internal error."]}`, ""},
-		{&smithy.GenericAPIError{Code: "ThrottlingException", Message: "slow down"}, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
-		{&smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException"}, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
-		{context.DeadlineExceeded, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
-		{fmt.Errorf("get item: %w", &smithyhttp.RequestSendError{Err: errors.New("dial tcp: connection refused")}), 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
-		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, 500, `{"errors":["Internal error."]}`, ""},
+		{apikey.ErrUnavailable, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
+		{fmt.Errorf("get item: %w", errors.Join(apikey.ErrUnavailable, errors.New("dial tcp 127.0.0.1:8000: connection refused"))), 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
+		// Only the adapters decide what is transient: a bare deadline or
+		// an error that merely mentions throttling is an internal error here.
+		{context.DeadlineExceeded, 500, `{"errors":["Internal error."]}`, ""},
+		{errors.New("ThrottlingException: slow down"), 500, `{"errors":["Internal error."]}`, ""},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()

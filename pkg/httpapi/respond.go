@@ -4,14 +4,12 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/flexfactor/credplane/pkg/apikey"
 )
 
 // Public messages of the contract for failures every route shares.
@@ -41,10 +39,10 @@ func Errors(w http.ResponseWriter, status int, msgs ...string) {
 }
 
 // Internal logs err (which must hold no secrets) and answers 503 with
-// Retry-After when the cause is transient, 500 otherwise. The body says
-// nothing about the cause.
+// Retry-After when it is apikey.ErrUnavailable (a dependency is down, slow
+// or throttling), 500 otherwise. The body says nothing about the cause.
 func Internal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	if Transient(err) {
+	if errors.Is(err, apikey.ErrUnavailable) {
 		log.WarnContext(r.Context(), "dependency unavailable", "error", err.Error())
 		w.Header().Set("Retry-After", "1")
 		Errors(w, http.StatusServiceUnavailable, MsgUnavailable)
@@ -52,30 +50,4 @@ func Internal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err erro
 	}
 	log.ErrorContext(r.Context(), "internal error", "error", err.Error())
 	Errors(w, http.StatusInternalServerError, MsgInternal)
-}
-
-// transientCodes are AWS error codes that mean "try again shortly".
-var transientCodes = map[string]bool{
-	"ThrottlingException":                    true,
-	"ProvisionedThroughputExceededException": true,
-	"RequestLimitExceeded":                   true,
-	"InternalServerError":                    true,
-	"ServiceUnavailable":                     true,
-	"KMSInternalException":                   true,
-	"DependencyTimeoutException":             true,
-	"LimitExceededException":                 true,
-	"TransactionConflictException":           true,
-}
-
-// Transient reports whether err is a throttle, timeout or outage of a
-// dependency rather than a defect: an AWS error code that means "try again",
-// a deadline, or a request that could not be sent at all (the SDK has
-// already retried it).
-func Transient(err error) bool {
-	var api smithy.APIError
-	if errors.As(err, &api) && transientCodes[api.ErrorCode()] {
-		return true
-	}
-	var send *smithyhttp.RequestSendError
-	return errors.As(err, &send) || errors.Is(err, context.DeadlineExceeded)
 }
