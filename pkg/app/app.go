@@ -59,7 +59,7 @@ func (d Deps) store() Store {
 	if d.Adapters != nil {
 		return d.Adapters.Store
 	}
-	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName}
+	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName, AuditTable: d.Config.AuditTableName}
 }
 
 func (d Deps) sealer() apikey.Sealer {

@@ -26,14 +26,15 @@ var Permissions = map[string][]string{
 		"dynamodb:PutItem",            // refresh tokens and the revoked-family marker (transaction Puts)
 		"dynamodb:UpdateItem",         // last_used on both keys, rotated_at, revoked_at (transaction Updates)
 		"dynamodb:ConditionCheckItem", // the family is not revoked, checked inside a refresh
+		// refresh.revoked and refresh.reuse_detected audit events (transaction Puts, audit table).
 		"kms:Sign",                    // access tokens
 		"kms:GetPublicKey",            // GET /v1/oauth2/jwks
 	},
 	APIKeysFunction: {
-		"dynamodb:Query",        // a key's record and value (table); a merchant's keys (index gsi1)
+		"dynamodb:Query",        // a key's record and value (table); a merchant's keys (index gsi1); the audit trail
 		"dynamodb:BatchGetItem", // key records behind a bearer token, once per 30 s per container
 		"dynamodb:GetItem",      // an idempotency claim, when a refused claim did not return it
-		"dynamodb:PutItem",      // key record, digest lookup, sealed value, idempotency claim
+		"dynamodb:PutItem",      // key record, digest lookup, sealed value, idempotency claim, audit event
 		"dynamodb:UpdateItem",   // revoke, roll, last-four and digest, idempotency completion
 		"dynamodb:DeleteItem",   // digest lookups of deleted or rolled values, released claims
 		"kms:GenerateDataKey",   // one data key per new value (envelope encryption)
@@ -52,7 +53,7 @@ var Permissions = map[string][]string{
 	OnboardFunction: {
 		"dynamodb:GetItem",    // the merchant's onboarding claim (strongly consistent)
 		"dynamodb:Query",      // index gsi1: refuse a merchant that already manages its keys; table: the claim's secret key
-		"dynamodb:PutItem",    // the first key pair and the moved claim (transaction Puts)
+		"dynamodb:PutItem",    // the first key pair, the moved claim and the merchant.onboarded event (transaction Puts)
 		"kms:GenerateDataKey", // one data key per new value
 	},
 }
