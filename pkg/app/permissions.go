@@ -27,8 +27,8 @@ var Permissions = map[string][]string{
 		"dynamodb:UpdateItem",         // last_used on both keys, rotated_at, revoked_at (transaction Updates)
 		"dynamodb:ConditionCheckItem", // the family is not revoked, checked inside a refresh
 		// refresh.revoked and refresh.reuse_detected audit events (transaction Puts, audit table).
-		"kms:Sign",                    // access tokens
-		"kms:GetPublicKey",            // GET /v1/oauth2/jwks
+		"kms:Sign",         // access tokens
+		"kms:GetPublicKey", // GET /v1/oauth2/jwks
 	},
 	APIKeysFunction: {
 		"dynamodb:Query",        // a key's record and value (table); a merchant's keys (index gsi1); the audit trail
