@@ -253,6 +253,22 @@ var expectations = map[string]func(*check){
 		}
 	},
 
+	// --- GET /v1/openapi.json (served by the token function) ---
+	"openapi.json": func(c *check) {
+		c.statusIs(200)
+		c.headerIs("Cache-Control", "public, max-age=300")
+		c.is("openapi", "3.1.0")
+		paths, _ := c.body["paths"].(map[string]any)
+		for _, p := range []string{"/v1/oauth2/token", "/v1/api-keys", "/v1/openapi.json"} {
+			if paths[p] == nil {
+				c.t.Errorf("the document has no path %s", p)
+			}
+		}
+		if _, ok := c.body["errors"]; ok {
+			c.t.Errorf("the document has an errors member")
+		}
+	},
+
 	// --- POST /v1/api-keys ---
 	"create.json": func(c *check) {
 		c.statusIs(201)

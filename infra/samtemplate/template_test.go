@@ -13,22 +13,14 @@ import (
 	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/infra/samtemplate"
 	"github.com/flexfactor/credplane/pkg/apikey"
-	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
-	"github.com/flexfactor/credplane/pkg/oauthapi"
-	"github.com/flexfactor/credplane/pkg/secretscanapi"
 	"gopkg.in/yaml.v3"
 )
 
 // servedRoutes are the routes each function's Go router serves.
-var servedRoutes = map[string][]string{
-	app.TokenFunction:          oauthapi.Routes,
-	app.APIKeysFunction:        apikeyapi.Routes,
-	app.OnboardFunction:        nil, // invoked directly, no HTTP route
-	app.SecretScanningFunction: secretscanapi.Routes,
-}
+var servedRoutes = app.Routes
 
 var (
 	sandbox    = samtemplate.Params{"Stage": string(apikey.Sandbox)}

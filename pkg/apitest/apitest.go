@@ -69,17 +69,26 @@ func Env() *localenv.Env {
 }
 
 // Main runs the package's tests, stops the emulators it started, and then
-// fails the run when the captured logs hold any secret the tests sent or
-// received, in any form that would give it away. It runs after every test,
-// whatever their order or parallelism.
+// fails the run when an exchange no test decoded does not conform to the
+// API description, or when the captured logs hold any secret the tests
+// sent or received, in any form that would give it away. It runs after
+// every test, whatever their order or parallelism, and prints how many
+// request/response pairs were checked against the API description.
 func Main(m *testing.M) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	code := m.Run()
 	if stage.stack != nil {
 		stage.stack.Close()
 	}
+	failure := checkPending()
+	pairs, invalid := Validated()
+	fmt.Fprintf(os.Stderr, "apitest: %d request/response pairs validated against the API description (%d of the requests invalid by it, all refused)\n", pairs, invalid)
 	if code != 0 {
 		return code
+	}
+	if failure != "" {
+		fmt.Fprintln(os.Stderr, "FAIL: an exchange does not conform to the API description:", failure)
+		return 1
 	}
 	if leak := leakedSecret(); leak != "" {
 		fmt.Fprintln(os.Stderr, "FAIL: the logs contain", leak)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flexfactor/credplane/pkg/apidoc"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
 	"github.com/flexfactor/credplane/pkg/audit"
@@ -145,15 +146,18 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 // APIKeys is the handler of the api-keys function.
 func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
 
-// Token is the handler of the token function.
-func (d Deps) Token() http.Handler { return httpapi.Handler(d.Log, d.token(d.Verifier())) }
+// Token is the handler of the token function, which also serves the API
+// description.
+func (d Deps) Token() http.Handler {
+	return httpapi.Handler(d.Log, d.token(d.Verifier()), apidoc.Handler{})
+}
 
 // All serves every route on one mux: the local dev server and end-to-end
 // tests, where API Gateway's routing is not there to split them. Both
 // halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), d.secretScanning())
+	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
 }
 
 func (d Deps) secretScanning() *secretscanapi.Handler {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -77,8 +76,7 @@ func TestOAuthScopeNarrowsTheToken(t *testing.T) {
 // TestOAuthStockClient proves golang.org/x/oauth2/clientcredentials works
 // unmodified, with both ways of sending the client's credentials.
 func TestOAuthStockClient(t *testing.T) {
-	srv := httptest.NewServer(apitest.Deps(nil).All())
-	defer srv.Close()
+	srv := apitest.Server(t, apitest.Deps(nil).All())
 	m := apitest.NewMerchant(t)
 	for name, style := range map[string]oauth2.AuthStyle{"in params": oauth2.AuthStyleInParams, "in header": oauth2.AuthStyleInHeader} {
 		t.Run(name, func(t *testing.T) {

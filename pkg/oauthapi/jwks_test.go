@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -76,8 +75,7 @@ func verifyWithJWKS(set jwkSet, tok string) (jwt.MapClaims, error) {
 }
 
 func TestOAuthJWKSVerifiesTokensWithAStockLibrary(t *testing.T) {
-	srv := httptest.NewServer(apitest.Deps(nil).All())
-	defer srv.Close()
+	srv := apitest.Server(t, apitest.Deps(nil).All())
 	set, header := fetchJWKS(t, srv.URL)
 	if got := header.Get("Cache-Control"); got != "public, max-age=300" {
 		t.Fatalf("Cache-Control %q", got)
@@ -128,8 +126,7 @@ func TestOAuthJWKSRotation(t *testing.T) {
 	d := apitest.Deps(nil)
 	d.Config.VerifyKeyIDs = []string{next}
 	h := d.All()
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := apitest.Server(t, h)
 	set, _ := fetchJWKS(t, srv.URL)
 	var kids []string
 	for _, k := range set.Keys {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/flexfactor/credplane/pkg/apitest"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/secretscan"
 	"github.com/flexfactor/credplane/pkg/secretscanapi"
@@ -67,16 +68,15 @@ func newStack(t *testing.T) stack {
 
 func (s stack) post(t *testing.T, keyID, sig, body string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest("POST", "/v1/secret-scanning/github", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	header := map[string]string{"Content-Type": "application/json"}
 	if keyID != "" {
-		req.Header.Set(secretscanapi.HeaderKeyID, keyID)
+		header[secretscanapi.HeaderKeyID] = keyID
 	}
 	if sig != "" {
-		req.Header.Set(secretscanapi.HeaderSignature, sig)
+		header[secretscanapi.HeaderSignature] = sig
 	}
-	rec := httptest.NewRecorder()
-	s.h.ServeHTTP(rec, req)
+	rec := apitest.Serve(s.h, "POST", "/v1/secret-scanning/github", header, body)
+	apitest.Check(t, rec)
 	return rec
 }
 
@@ -143,9 +143,8 @@ func TestReportRefusedChangesNothing(t *testing.T) {
 
 func TestReport405(t *testing.T) {
 	s := newStack(t)
-	req := httptest.NewRequest("GET", "/v1/secret-scanning/github", nil)
-	rec := httptest.NewRecorder()
-	s.h.ServeHTTP(rec, req)
+	rec := apitest.Serve(s.h, "GET", "/v1/secret-scanning/github", nil, "")
+	apitest.Check(t, rec)
 	if rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
 		t.Fatalf("%d %v", rec.Code, rec.Header())
 	}
