@@ -10,7 +10,7 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 # Runs a command against a fresh DynamoDB Local + local-kms (see infra/emulator).
 WITHSTACK := go run ./infra/cmd/withstack --
 
-.PHONY: help tools test lint dev bench fuzz load clean check-table build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction
+.PHONY: help tools test lint dev bench fuzz load clean check-table build invoke deploy build-TokenFunction build-ApiKeysFunction build-OnboardFunction build-SecretScanningFunction
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -60,10 +60,11 @@ clean: ## remove build output and local state
 # --- build / invoke / deploy ---
 
 # SAM logical ids of the Lambda functions, and the package each is built from.
-LAMBDA_FUNCTIONS := TokenFunction ApiKeysFunction OnboardFunction
+LAMBDA_FUNCTIONS := TokenFunction ApiKeysFunction OnboardFunction SecretScanningFunction
 build-TokenFunction: FUNCTION_PKG := ./functions/token
 build-ApiKeysFunction: FUNCTION_PKG := ./functions/apikeys
 build-OnboardFunction: FUNCTION_PKG := ./functions/onboard
+build-SecretScanningFunction: FUNCTION_PKG := ./functions/secretscanning
 
 # `sam build` runs build-<LogicalId> (BuildMethod: makefile) with ARTIFACTS_DIR set.
 $(addprefix build-,$(LAMBDA_FUNCTIONS)):

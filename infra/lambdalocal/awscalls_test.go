@@ -132,6 +132,9 @@ func itemAccesses(op string, body []byte) []samtemplate.ItemAccess {
 // a read without a projection names no attribute list (unknown too).
 func (r itemRequest) access(action string) samtemplate.ItemAccess {
 	a := samtemplate.ItemAccess{Action: action, Resource: "Fn::GetAtt Table.Arn"}
+	if r.TableName == env.Config.AuditTableName {
+		a.Resource = "Fn::GetAtt AuditTable.Arn"
+	}
 	if r.IndexName != "" {
 		a.Resource = "Fn::Sub ${Table.Arn}/index/" + r.IndexName
 	}

@@ -23,9 +23,10 @@ import (
 // Packages maps each function's logical id to the Go package its bootstrap
 // is built from (the Makefile's build-<LogicalId> targets build the same).
 var Packages = map[string]string{
-	app.TokenFunction:   "./functions/token",
-	app.APIKeysFunction: "./functions/apikeys",
-	app.OnboardFunction: "./functions/onboard",
+	app.TokenFunction:          "./functions/token",
+	app.APIKeysFunction:        "./functions/apikeys",
+	app.OnboardFunction:        "./functions/onboard",
+	app.SecretScanningFunction: "./functions/secretscanning",
 }
 
 // buildFlags are the go build flags of a Lambda bootstrap (as in the Makefile).

@@ -22,18 +22,23 @@ func Environment(tpl *samtemplate.Template, fn string, cfg config.Config) (map[s
 		logLevel = "info"
 	}
 	local := map[string]string{
-		"STAGE":              string(cfg.Stage),
-		"TABLE_NAME":         cfg.TableName,
-		"KMS_DATA_KEY_ID":    cfg.DataKeyID,
-		"KMS_SIGNING_KEY_ID": cfg.SigningKeyID,
-		"KMS_VERIFY_KEY_IDS": strings.Join(cfg.VerifyKeyIDs, ","),
-		"TOKEN_ISSUER":       cfg.Issuer,
-		"TOKEN_AUDIENCE":     cfg.Audience,
-		"LOG_LEVEL":          logLevel,
-		"DYNAMODB_ENDPOINT":  cfg.DynamoDBEndpoint,
-		"KMS_ENDPOINT":       cfg.KMSEndpoint,
-		"CURSOR_SECRET":      cfg.CursorSecret, // empty: derived locally (see config.CursorKey)
-		"CURSOR_SECRET_ARN":  cfg.CursorSecretARN,
+		"STAGE":                string(cfg.Stage),
+		"TABLE_NAME":           cfg.TableName,
+		"AUDIT_TABLE_NAME":     cfg.AuditTableName,
+		"AUDIT_RETENTION_DAYS": "400",
+		// The unsigned sample report is refused before any key is fetched;
+		// nothing listens here.
+		"SECRET_SCANNING_KEYS_URL": "http://127.0.0.1:9/meta/public_keys/secret_scanning",
+		"KMS_DATA_KEY_ID":          cfg.DataKeyID,
+		"KMS_SIGNING_KEY_ID":       cfg.SigningKeyID,
+		"KMS_VERIFY_KEY_IDS":       strings.Join(cfg.VerifyKeyIDs, ","),
+		"TOKEN_ISSUER":             cfg.Issuer,
+		"TOKEN_AUDIENCE":           cfg.Audience,
+		"LOG_LEVEL":                logLevel,
+		"DYNAMODB_ENDPOINT":        cfg.DynamoDBEndpoint,
+		"KMS_ENDPOINT":             cfg.KMSEndpoint,
+		"CURSOR_SECRET":            cfg.CursorSecret, // empty: derived locally (see config.CursorKey)
+		"CURSOR_SECRET_ARN":        cfg.CursorSecretARN,
 	}
 	declared := tpl.Environment(fn)
 	if len(declared) == 0 {

@@ -350,6 +350,26 @@ var expectations = map[string]func(*check){
 		c.is("result", nil)
 	},
 
+	// --- GET /v1/audit-events ---
+	"audit-events.json": func(c *check) {
+		c.statusIs(200)
+		events, _ := c.body["events"].([]any)
+		if len(events) != 1 {
+			c.t.Fatalf("want the merchant's one onboarding event, got %v", c.body["events"])
+		}
+		ev, _ := events[0].(map[string]any)
+		if ev["action"] != "merchant.onboarded" || ev["key_id"] == "" {
+			c.t.Errorf("event %v", ev)
+		}
+		c.errorsAre()
+	},
+
+	// --- POST /v1/secret-scanning/github ---
+	"secret-scanning-unsigned.json": func(c *check) {
+		c.statusIs(401)
+		c.errorsAre("Invalid signature.")
+	},
+
 	// --- POST /v1/api-keys/{id}/roll ---
 	"roll.json": func(c *check) {
 		c.statusIs(200)

@@ -28,9 +28,11 @@ type Env struct {
 // Provision creates a uniquely named table and fresh KMS keys on the
 // emulators at the given endpoints.
 func Provision(ctx context.Context, dynamoEndpoint, kmsEndpoint string, stage apikey.Stage) (*Env, error) {
+	name := "credplane-" + string(stage) + "-" + randomSuffix()
 	cfg := config.Config{
 		Stage:            stage,
-		TableName:        "credplane-" + string(stage) + "-" + randomSuffix(),
+		TableName:        name,
+		AuditTableName:   name + "-audit",
 		Region:           emulator.Region,
 		DynamoDBEndpoint: dynamoEndpoint,
 		KMSEndpoint:      kmsEndpoint,
@@ -42,6 +44,9 @@ func Provision(ctx context.Context, dynamoEndpoint, kmsEndpoint string, stage ap
 		return nil, err
 	}
 	if err := dynamostore.CreateTable(ctx, clients.DynamoDB, cfg.TableName); err != nil {
+		return nil, err
+	}
+	if err := dynamostore.CreateAuditTable(ctx, clients.DynamoDB, cfg.AuditTableName); err != nil {
 		return nil, err
 	}
 	if cfg.DataKeyID, err = createKey(ctx, clients.KMS, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt); err != nil {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,10 +173,13 @@ func TestEnvironment(t *testing.T) {
 		"KMS_ENDPOINT":      {"", func(c config.Config) string { return c.KMSEndpoint }},
 		// Generated per stack in Secrets Manager; the function reads it at
 		// cold start (config.ReadCursorSecret).
-		"CURSOR_SECRET_ARN": {"Ref CursorSecret", func(c config.Config) string { return c.CursorSecretARN }},
+		"CURSOR_SECRET_ARN":        {"Ref CursorSecret", func(c config.Config) string { return c.CursorSecretARN }},
+		"AUDIT_TABLE_NAME":         {"Ref AuditTable", func(c config.Config) string { return c.AuditTableName }},
+		"AUDIT_RETENTION_DAYS":     {"Ref AuditRetentionDays", func(c config.Config) string { return strconv.Itoa(c.AuditRetentionDays) }},
+		"SECRET_SCANNING_KEYS_URL": {"Ref SecretScanningKeysURL", func(c config.Config) string { return c.SecretScanningKeysURL }},
 	}
 	// Variables only some functions get.
-	onlyFor := map[string]string{"CURSOR_SECRET_ARN": app.APIKeysFunction}
+	onlyFor := map[string]string{"CURSOR_SECRET_ARN": app.APIKeysFunction, "SECRET_SCANNING_KEYS_URL": app.SecretScanningFunction}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
@@ -203,8 +207,11 @@ func TestEnvironment(t *testing.T) {
 	// A distinct value per variable (STAGE must be a valid stage, and
 	// production is not the default).
 	value := func(name string) string {
-		if name == "STAGE" {
+		switch name {
+		case "STAGE":
 			return string(apikey.Production)
+		case "AUDIT_RETENTION_DAYS":
+			return "400"
 		}
 		return "value-of-" + name
 	}

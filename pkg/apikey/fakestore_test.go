@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/flexfactor/credplane/pkg/audit"
 )
 
 var testCursorKey = []byte(strings.Repeat("k", MinCursorKeyLen))
@@ -24,6 +26,7 @@ type fakeStore struct {
 	claimExpiry           map[string]IdempotencyClaim
 	released              int
 	lists                 int
+	events                []audit.Event
 	// onboarded holds each merchant's onboarding claim (mid -> secret key id).
 	onboarded map[string]string
 	// listLag hides every key from ListKeys, as an index that has not
@@ -78,7 +81,15 @@ func (f *fakeStore) collided() bool {
 }
 
 // put stores a new key; f.mu is held.
+// record appends an audit event written with a change.
+func (f *fakeStore) record(ev *audit.Event) {
+	if ev != nil {
+		f.events = append(f.events, *ev)
+	}
+}
+
 func (f *fakeStore) put(k NewKey) {
+	f.record(k.Event)
 	f.created = append(f.created, k)
 	sealed := k.Sealed
 	f.records[k.Key.ID] = &StoredKey{Key: k.Key, Digest: k.Digest, Sealed: &sealed}
@@ -107,7 +118,9 @@ func (f *fakeStore) Onboard(_ context.Context, o Onboarding) error {
 		return ErrDuplicateDigest
 	}
 	f.put(o.Public)
-	f.put(o.Secret)
+	sec := o.Secret
+	sec.Event = o.Event
+	f.put(sec)
 	f.onboarded[o.Secret.Key.MID] = o.Secret.Key.ID
 	return nil
 }
@@ -181,7 +194,8 @@ func (f *fakeStore) RevokeKey(_ context.Context, rv Revocation) error {
 	}
 	r := f.records[rv.ID]
 	at := rv.At
-	r.Key.Revoked, r.Key.RevokedAt = true, &at
+	r.Key.Revoked, r.Key.RevokedAt, r.Key.RevokedReason = true, &at, rv.Reason
+	f.record(rv.Event)
 	delete(f.digests, rv.Digest)
 	if rv.PreviousDigest != nil {
 		delete(f.digests, *rv.PreviousDigest)
@@ -203,6 +217,7 @@ func (f *fakeStore) RollKey(_ context.Context, ro Rollover) error {
 	}
 	r := f.records[ro.Key.ID]
 	r.Key, r.Digest = ro.Key, ro.NewDigest
+	f.record(ro.Event)
 	sealed := ro.Sealed
 	r.Sealed = &sealed
 	f.digests[ro.NewDigest] = ro.Key.ID
@@ -216,6 +231,29 @@ func (f *fakeStore) RollKey(_ context.Context, ro Rollover) error {
 	} else {
 		delete(f.digests, ro.OldDigest)
 	}
+	return nil
+}
+
+func (f *fakeStore) KeyIDByDigest(_ context.Context, d Digest) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, ok := f.digests[d]; ok {
+		return id, nil
+	}
+	return "", ErrNotFound
+}
+
+func (f *fakeStore) EndGrace(_ context.Context, g GraceEnd) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.records[g.ID]
+	if !ok || r.PreviousDigest == nil || *r.PreviousDigest != g.PreviousDigest {
+		return ErrConflict
+	}
+	delete(f.digests, g.PreviousDigest)
+	at := g.At
+	r.PreviousDigest, r.Key.PreviousValidUntil = nil, &at
+	f.record(g.Event)
 	return nil
 }
 

@@ -137,7 +137,7 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 			return Created{}, false, err
 		}
 	}
-	created, err = s.issue(ctx, k, &claim)
+	created, err = s.issue(ctx, c, k, &claim)
 	if err != nil && !errors.Is(err, ErrIdempotencyInFlight) {
 		// Best effort: without it a retry waits for the lock to pass.
 		if rerr := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), claim); rerr != nil {

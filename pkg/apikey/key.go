@@ -85,7 +85,9 @@ type Key struct {
 	ExpiresAt *time.Time
 	LastUsed  *time.Time
 	RevokedAt *time.Time
-	LastFour  string
+	// RevokedReason is ReasonDeleted or ReasonLeaked once revoked.
+	RevokedReason string
+	LastFour      string
 	// RolledAt is when the value was last replaced; PreviousValidUntil is
 	// when the value it replaced stopped (or stops) working.
 	RolledAt           *time.Time

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/oklog/ulid/v2"
 )
@@ -54,6 +55,10 @@ type Revocation struct {
 	Digest         Digest
 	PreviousDigest *Digest
 	At             time.Time
+	// Reason is ReasonDeleted or ReasonLeaked.
+	Reason string
+	// Event is the audit event the same transaction appends.
+	Event *audit.Event
 }
 
 // Rollover replaces a key's value in one transaction, provided the record
@@ -70,6 +75,8 @@ type Rollover struct {
 	Ended           *Digest
 	Sealed          Sealed
 	SealedExpiresAt *time.Time
+	// Event is the audit event the same transaction appends.
+	Event *audit.Event
 }
 
 // LifecycleStore reads and changes existing keys.
@@ -225,7 +232,8 @@ func (s *Service) Delete(ctx context.Context, c Caller, id string) (Deleted, err
 			}
 		}
 		at := now.Truncate(time.Second)
-		err = s.Store.RevokeKey(ctx, Revocation{ID: id, Digest: sk.Digest, PreviousDigest: sk.PreviousDigest, At: at})
+		ev := s.event(ctx, now, sk.Key, audit.KeyDeleted, actorOf(c), map[string]any{"type": string(sk.Key.Type), "name": sk.Key.Name, "last_manager": last})
+		err = s.Store.RevokeKey(ctx, Revocation{ID: id, Digest: sk.Digest, PreviousDigest: sk.PreviousDigest, At: at, Reason: ReasonDeleted, Event: ev})
 		if errors.Is(err, ErrConflict) {
 			continue // rolled or deleted meanwhile: read it again
 		}
@@ -233,7 +241,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, id string) (Deleted, err
 			return Deleted{}, fmt.Errorf("revoke key: %w", err)
 		}
 		k := sk.Key
-		k.Revoked, k.RevokedAt = true, &at
+		k.Revoked, k.RevokedAt, k.RevokedReason = true, &at, ReasonDeleted
 		return Deleted{Key: k, LastManager: last}, nil
 	}
 	return Deleted{}, ErrConflict
@@ -297,9 +305,13 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	}
 	k.RolledAt, k.PreviousValidUntil = &at, &until
 	k.Generation = sk.Key.Generation + 1
+	ev := s.event(ctx, now, k, audit.KeyRolled, actorOf(c), map[string]any{
+		"type": string(k.Type), "grace_seconds": int(grace / time.Second), "previous_valid_until": until.Format(time.RFC3339),
+	})
 	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
 		k.LastFour = LastFour(m.value)
 		return s.Store.RollKey(ctx, Rollover{
+			Event:           ev,
 			Key:             k,
 			OldDigest:       sk.Digest,
 			NewDigest:       m.digest,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/scope"
 )
 
@@ -71,7 +72,9 @@ func (s *Service) onboardOnce(ctx context.Context, mid, name string) (public, se
 	pm, err := s.storeFresh(ctx, pub, now, func(pm minted) error {
 		var err error
 		sm, err = s.storeFresh(ctx, sec, now, func(sm minted) error {
-			return s.Store.Onboard(ctx, Onboarding{Public: pm.newKey(pub, nil), Secret: sm.newKey(sec, nil), Seen: seen})
+			ev := s.event(ctx, now, sec, audit.MerchantOnboarded, audit.Actor{Type: audit.ActorOperator},
+				map[string]any{"public_key_id": pub.ID, "secret_key_id": sec.ID, "scopes": sec.Scopes})
+			return s.Store.Onboard(ctx, Onboarding{Public: pm.newKey(pub, nil), Secret: sm.newKey(sec, nil), Seen: seen, Event: ev})
 		})
 		return err
 	})

@@ -3,6 +3,8 @@ package apikey
 import (
 	"context"
 	"time"
+
+	"github.com/flexfactor/credplane/pkg/audit"
 )
 
 // Sealed is a value encrypted under a fresh data key (envelope encryption):
@@ -37,6 +39,8 @@ type NewKey struct {
 	// Claim, when set, is the idempotency claim the same transaction
 	// completes; a claim lost meanwhile fails it with ErrIdempotencyInFlight.
 	Claim *IdempotencyClaim
+	// Event, when set, is the audit event the same transaction appends.
+	Event *audit.Event
 }
 
 // Store persists keys. CreateKey is all-or-nothing and returns
@@ -45,6 +49,7 @@ type Store interface {
 	CreateKey(ctx context.Context, k NewKey) error
 	LifecycleStore
 	IdempotencyStore
+	LeakStore
 	OnboardingStore
 }
 
@@ -56,6 +61,8 @@ type Onboarding struct {
 	// Seen is the secret key id the claim held when it was read; "" when
 	// the merchant had none. The write moves the claim from Seen to Secret.
 	Seen string
+	// Event is the audit event the same transaction appends.
+	Event *audit.Event
 }
 
 // OnboardingStore keeps one onboarding claim per merchant: the id of the

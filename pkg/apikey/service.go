@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/oklog/ulid/v2"
 )
@@ -37,6 +38,26 @@ type Service struct {
 	CursorKey []byte
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Retention is how long audit events are kept; zero means
+	// audit.DefaultRetention.
+	Retention time.Duration
+}
+
+// event is an audit event of a change made now for the caller's merchant.
+func (s *Service) event(ctx context.Context, now time.Time, k Key, action string, actor audit.Actor, details map[string]any) *audit.Event {
+	return audit.New(ctx, now, s.Retention, k.MID, action, k.ID, actor, details)
+}
+
+// actorOf is the caller as the audit trail names it.
+func actorOf(c Caller) audit.Actor { return audit.Actor{Type: audit.ActorAPIKey, ID: c.KeyID} }
+
+// keyDetails are what the trail records of a key: never its value.
+func keyDetails(k Key) map[string]any {
+	d := map[string]any{"type": string(k.Type), "name": k.Name, "scopes": k.Scopes}
+	if k.ExpiresAt != nil {
+		d["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return d
 }
 
 func (s *Service) now() time.Time {
@@ -58,7 +79,7 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (Created
 	if err != nil {
 		return Created{}, err
 	}
-	return s.issue(ctx, k, nil)
+	return s.issue(ctx, c, k, nil)
 }
 
 // prepare checks that the caller may create the key and returns its record.
@@ -89,13 +110,16 @@ func (in CreateInput) withDefaults(c Caller) Key {
 	}
 }
 
-// issue gives k an id and a value and stores it, completing claim in the
-// same write when set.
-func (s *Service) issue(ctx context.Context, k Key, claim *IdempotencyClaim) (Created, error) {
+// issue gives k an id and a value and stores it with its audit event,
+// completing claim in the same write when set.
+func (s *Service) issue(ctx context.Context, c Caller, k Key, claim *IdempotencyClaim) (Created, error) {
 	now := s.now()
 	k = fresh(k, now)
+	ev := s.event(ctx, now, k, audit.KeyCreated, actorOf(c), keyDetails(k))
 	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
-		return s.Store.CreateKey(ctx, m.newKey(k, claim))
+		nk := m.newKey(k, claim)
+		nk.Event = ev
+		return s.Store.CreateKey(ctx, nk)
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("store key: %w", err)

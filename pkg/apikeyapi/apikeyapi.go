@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/scope"
 )
@@ -14,6 +15,7 @@ import (
 // Handler serves key management for authenticated merchants.
 type Handler struct {
 	Keys   *apikey.Service
+	Audit  *audit.Service
 	Bearer *httpapi.Bearer
 	Log    *slog.Logger
 	// Now is the clock for validation; nil means time.Now.
@@ -28,6 +30,7 @@ var Routes = []string{
 	"GET /v1/api-keys/{id}",
 	"DELETE /v1/api-keys/{id}",
 	"POST /v1/api-keys/{id}/roll",
+	"GET /v1/audit-events",
 }
 
 // Register adds the routes to mux. Reading keys needs api-keys:read;
@@ -44,6 +47,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/v1/api-keys", httpapi.MethodNotAllowed("GET, POST"))
 	mux.HandleFunc("/v1/api-keys/{id}", httpapi.MethodNotAllowed("GET, DELETE"))
 	mux.HandleFunc("/v1/api-keys/{id}/roll", httpapi.MethodNotAllowed("POST"))
+	mux.Handle("GET /v1/audit-events", read(h.auditEvents))
+	mux.HandleFunc("/v1/audit-events", httpapi.MethodNotAllowed("GET, HEAD"))
 }
 
 func (h *Handler) now() time.Time {

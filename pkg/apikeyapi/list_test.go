@@ -26,7 +26,7 @@ func listAll(t *testing.T, tok, path string) (ids []string, pages []int) {
 			obj := k.(map[string]any)
 			got := apitest.Members(obj)
 			if obj["status"] == "revoked" { // and only then
-				got = slices.DeleteFunc(got, func(m string) bool { return m == "revoked_at" })
+				got = slices.DeleteFunc(got, func(m string) bool { return m == "revoked_at" || m == "revoked_reason" })
 			}
 			if !slices.Equal(got, metadataMembers) {
 				t.Fatalf("listed key members %v", apitest.Members(obj))
@@ -108,7 +108,7 @@ func TestLifecycleListShowsStatuses(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 	first := keys[0].(map[string]any)
-	if first["id"] != apitest.Str(gone, "id") || first["status"] != "revoked" || first["revoked_at"] == nil || first["value"] != nil {
+	if first["id"] != apitest.Str(gone, "id") || first["status"] != "revoked" || first["revoked_at"] == nil || first["revoked_reason"] != "deleted" || first["value"] != nil {
 		t.Fatalf("deleted key listed as %v", first)
 	}
 	for _, k := range keys[1:] {

@@ -22,12 +22,14 @@ type keyBody struct {
 	LastUsed  *string  `json:"last_used"`
 	LastFour  string   `json:"last_four"`
 	RevokedAt *string  `json:"revoked_at,omitempty"`
-	RolledAt  *string  `json:"rolled_at,omitempty"`
-	Value     *string  `json:"value,omitempty"`
+	// RevokedReason is "deleted" or "leaked" (a secret-scanning report).
+	RevokedReason string  `json:"revoked_reason,omitempty"`
+	RolledAt      *string `json:"rolled_at,omitempty"`
+	Value         *string `json:"value,omitempty"`
 }
 
 func keyBodyOf(k apikey.Key, now time.Time) keyBody {
-	return keyBody{
+	b := keyBody{
 		ID:        k.ID,
 		MID:       k.MID,
 		Name:      k.Name,
@@ -41,6 +43,13 @@ func keyBodyOf(k apikey.Key, now time.Time) keyBody {
 		RevokedAt: timestamp(k.RevokedAt),
 		RolledAt:  timestamp(k.RolledAt),
 	}
+	if k.Revoked {
+		b.RevokedReason = k.RevokedReason
+		if b.RevokedReason == "" {
+			b.RevokedReason = apikey.ReasonDeleted // revoked before reasons were kept
+		}
+	}
+	return b
 }
 
 // timestamp renders an optional time as RFC 3339 UTC, nil when unset.

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,12 +13,15 @@ import (
 	"github.com/flexfactor/credplane/pkg/apidoc"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/awskms"
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
+	"github.com/flexfactor/credplane/pkg/secretscan"
+	"github.com/flexfactor/credplane/pkg/secretscanapi"
 	"github.com/flexfactor/credplane/pkg/token"
 )
 
@@ -40,6 +44,7 @@ type Deps struct {
 type Store interface {
 	apikey.Store
 	auth.Store
+	audit.Store
 }
 
 // Adapters are the ports the services need from outside the process.
@@ -55,7 +60,7 @@ func (d Deps) store() Store {
 	if d.Adapters != nil {
 		return d.Adapters.Store
 	}
-	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName}
+	return &dynamostore.Store{Client: d.Clients.DynamoDB, Table: d.Config.TableName, AuditTable: d.Config.AuditTableName}
 }
 
 func (d Deps) sealer() apikey.Sealer {
@@ -87,6 +92,7 @@ func (d Deps) Keys() *apikey.Service {
 		Stage:     d.Config.Stage,
 		CursorKey: d.Config.CursorKey(),
 		Now:       d.Now,
+		Retention: audit.Retention(d.Config.AuditRetentionDays),
 	}
 }
 
@@ -100,8 +106,9 @@ func (d Deps) Auth() *auth.Service {
 			Audience: d.Config.Audience,
 			Now:      d.Now,
 		},
-		Stage: d.Config.Stage,
-		Now:   d.Now,
+		Stage:     d.Config.Stage,
+		Now:       d.Now,
+		Retention: audit.Retention(d.Config.AuditRetentionDays),
 	}
 }
 
@@ -125,6 +132,7 @@ func (d Deps) KeyStatus() *auth.StatusCache {
 func (d Deps) apiKeys(v *token.Verifier) *apikeyapi.Handler {
 	return &apikeyapi.Handler{
 		Keys:   d.Keys(),
+		Audit:  &audit.Service{Store: d.store(), CursorKey: d.Config.CursorKey()},
 		Bearer: &httpapi.Bearer{Verifier: v, Status: d.KeyStatus(), Log: d.Log},
 		Log:    d.Log,
 		Now:    d.Now,
@@ -149,5 +157,37 @@ func (d Deps) Token() http.Handler {
 // halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), apidoc.Handler{})
+	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
+}
+
+func (d Deps) secretScanning() *secretscanapi.Handler {
+	return &secretscanapi.Handler{
+		Verifier: &secretscan.Verifier{URL: d.Config.SecretScanningKeysURL},
+		Leaks:    leaks{keys: d.Keys(), log: d.Log},
+		Log:      d.Log,
+	}
+}
+
+// SecretScanning is the handler of the secret-scanning function.
+func (d Deps) SecretScanning() http.Handler { return httpapi.Handler(d.Log, d.secretScanning()) }
+
+// leaks hands GitHub's reports to the key domain: the partner is GitHub.
+type leaks struct {
+	keys *apikey.Service
+	log  *slog.Logger
+}
+
+func (l leaks) ReportLeak(ctx context.Context, r secretscan.Reported) (secretscan.Label, error) {
+	got, err := l.keys.Leak(ctx, apikey.LeakReport{Value: r.Token, Source: r.Source, URL: r.URL, Partner: "github"})
+	if err != nil {
+		return "", err
+	}
+	if !got.Real {
+		return secretscan.FalsePositive, nil
+	}
+	if got.Action != "" {
+		l.log.WarnContext(ctx, "leaked key value", "event", "key.leaked", "mid", got.Key.MID, "key_id", got.Key.ID,
+			"value", got.Which, "action", got.Action, "source", r.Source, "url", r.URL)
+	}
+	return secretscan.TruePositive, nil
 }

@@ -90,6 +90,9 @@ type Service struct {
 	Stage  apikey.Stage
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Retention is how long audit events are kept; zero means
+	// audit.DefaultRetention.
+	Retention time.Duration
 }
 
 func (s *Service) now() time.Time {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/token"
 	"github.com/flexfactor/credplane/pkg/token/tokentest"
 )
@@ -23,6 +24,7 @@ type fakeStore struct {
 	lastUsed map[string]time.Time
 	reads    int // KeyStates calls
 	lookups  int // LookupCredentials calls
+	events   []audit.Event
 }
 
 func newFakeStore() *fakeStore {
@@ -102,9 +104,12 @@ func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next
 	return nil
 }
 
-func (f *fakeStore) RevokeFamily(_ context.Context, r RefreshRecord, at, until time.Time) error {
+func (f *fakeStore) RevokeFamily(_ context.Context, r RefreshRecord, at, until time.Time, ev *audit.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if ev != nil {
+		f.events = append(f.events, *ev)
+	}
 	if rec, ok := f.refresh[r.Digest]; ok && rec.RevokedAt == nil {
 		rec.RevokedAt = &at
 	}

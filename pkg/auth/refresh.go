@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/scope"
 	"github.com/flexfactor/credplane/pkg/token"
 )
@@ -65,8 +66,9 @@ type RefreshStore interface {
 	// revoked or a key is gone, revoked, or rolled past next's generations.
 	RotateRefresh(ctx context.Context, old [sha256.Size]byte, next RefreshRecord) error
 	// RevokeFamily marks r revoked and bars every token of its family from
-	// rotation until the given time, in one write.
-	RevokeFamily(ctx context.Context, r RefreshRecord, at, until time.Time) error
+	// rotation until the given time, appending the audit event, in one
+	// write.
+	RevokeFamily(ctx context.Context, r RefreshRecord, at, until time.Time, event *audit.Event) error
 }
 
 // Refresh rotates a refresh token: it dies and a new pair is issued in the
@@ -140,7 +142,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Clie
 // revokeReused answers a reuse: the family is revoked, then the grant is
 // refused. Only a failure to revoke is reported as itself.
 func (s *Service) revokeReused(ctx context.Context, r RefreshRecord, now time.Time) error {
-	if err := s.Store.RevokeFamily(ctx, r, now, now.Add(RefreshTTL)); err != nil {
+	ev := s.familyEvent(ctx, now, r, audit.RefreshReuseDetected, audit.Actor{Type: audit.ActorSystem})
+	if err := s.Store.RevokeFamily(ctx, r, now, now.Add(RefreshTTL), ev); err != nil {
 		return fmt.Errorf("revoke reused refresh family: %w", err)
 	}
 	return refusedGrant(ReasonRefreshReused)
@@ -161,10 +164,18 @@ func (s *Service) Revoke(ctx context.Context, client Client, refreshToken string
 		return nil
 	}
 	now := s.now()
-	if err := s.Store.RevokeFamily(ctx, *rec, now, now.Add(RefreshTTL)); err != nil {
+	ev := s.familyEvent(ctx, now, *rec, audit.RefreshRevoked, audit.Actor{Type: audit.ActorAPIKey, ID: client.SecretKeyID})
+	if err := s.Store.RevokeFamily(ctx, *rec, now, now.Add(RefreshTTL), ev); err != nil {
 		return fmt.Errorf("revoke refresh family: %w", err)
 	}
 	return nil
+}
+
+// familyEvent is the audit event of a refresh family's revocation: the
+// key it was minted from, never the token.
+func (s *Service) familyEvent(ctx context.Context, now time.Time, r RefreshRecord, action string, actor audit.Actor) *audit.Event {
+	return audit.New(ctx, now, s.Retention, r.MID, action, r.SecretKeyID, actor,
+		map[string]any{"family": r.FamilyID, "client_id": r.PublicKeyID})
 }
 
 // refreshPrefix marks refresh tokens so scanners and humans can tell them apart.

@@ -134,7 +134,7 @@ func TestRefreshRefused(t *testing.T) {
 		}},
 		{name: "revoked", change: func(f *fixture) {
 			for _, rec := range f.store.refresh {
-				f.store.RevokeFamily(context.Background(), *rec, f.now, f.now.Add(RefreshTTL))
+				f.store.RevokeFamily(context.Background(), *rec, f.now, f.now.Add(RefreshTTL), nil)
 			}
 		}},
 		{name: "another client", client: func(f *fixture) *Client { return &Client{PublicKeyID: "key_other", SecretKeyID: f.secID, MID: f.mid} }},

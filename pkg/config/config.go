@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
@@ -16,6 +17,12 @@ import (
 type Config struct {
 	Stage     apikey.Stage
 	TableName string
+	// AuditTableName is the append-only table of audit events.
+	AuditTableName string
+	// AuditRetentionDays is how long audit events are kept (0: 400 days).
+	AuditRetentionDays int
+	// SecretScanningKeysURL is GitHub's document of secret-scanning keys.
+	SecretScanningKeysURL string
 	// DataKeyID is the symmetric KMS key that seals key values.
 	DataKeyID string
 	// SigningKeyID is the ECC_NIST_P256 KMS key that signs access tokens.
@@ -52,8 +59,11 @@ func FromEnv() (Config, error) {
 
 func fromLookup(get func(string) string) (Config, error) {
 	c := Config{
-		Stage:            apikey.Stage(orDefault(get("STAGE"), string(apikey.Sandbox))),
-		TableName:        get("TABLE_NAME"),
+		Stage:          apikey.Stage(orDefault(get("STAGE"), string(apikey.Sandbox))),
+		TableName:      get("TABLE_NAME"),
+		AuditTableName: get("AUDIT_TABLE_NAME"),
+		SecretScanningKeysURL: orDefault(get("SECRET_SCANNING_KEYS_URL"),
+			"https://api.github.com/meta/public_keys/secret_scanning"),
 		DataKeyID:        get("KMS_DATA_KEY_ID"),
 		SigningKeyID:     get("KMS_SIGNING_KEY_ID"),
 		Region:           orDefault(get("AWS_REGION"), "us-east-1"),
@@ -74,13 +84,20 @@ func fromLookup(get func(string) string) (Config, error) {
 	if c.CursorSecret != "" && c.CursorSecretARN != "" {
 		return Config{}, errors.New("config: set CURSOR_SECRET or CURSOR_SECRET_ARN, not both")
 	}
+	if v := get("AUDIT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 {
+			return Config{}, fmt.Errorf("config: AUDIT_RETENTION_DAYS must be a whole number of days, not %q", v)
+		}
+		c.AuditRetentionDays = days
+	}
 	if !c.Stage.Valid() {
 		return Config{}, fmt.Errorf("config: STAGE must be sandbox or production, not %q", c.Stage)
 	}
 	c.Issuer = orDefault(get("TOKEN_ISSUER"), issuers[c.Stage])
 	c.Audience = orDefault(get("TOKEN_AUDIENCE"), c.Issuer+"/v1")
 	var missing []string
-	for _, req := range [][2]string{{"TABLE_NAME", c.TableName}, {"KMS_SIGNING_KEY_ID", c.SigningKeyID}} {
+	for _, req := range [][2]string{{"TABLE_NAME", c.TableName}, {"AUDIT_TABLE_NAME", c.AuditTableName}, {"KMS_SIGNING_KEY_ID", c.SigningKeyID}} {
 		if req[1] == "" {
 			missing = append(missing, req[0])
 		}

@@ -10,7 +10,7 @@ import (
 func lookup(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestFromEnvDefaults(t *testing.T) {
-	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": "sig", "KMS_VERIFY_KEY_IDS": " old1, ,old2"}))
+	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "sig", "KMS_VERIFY_KEY_IDS": " old1, ,old2"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,14 +20,14 @@ func TestFromEnvDefaults(t *testing.T) {
 	if !slices.Equal(c.VerificationKeys(), []string{"sig", "old1", "old2"}) {
 		t.Fatalf("VerificationKeys = %q", c.VerificationKeys())
 	}
-	c, _ = fromLookup(lookup(map[string]string{"STAGE": "production", "TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": "sig"}))
+	c, _ = fromLookup(lookup(map[string]string{"STAGE": "production", "TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "sig"}))
 	if c.Issuer != "https://api.flex-charge.com" {
 		t.Fatalf("production issuer %q", c.Issuer)
 	}
 }
 
 func TestFromEnvErrors(t *testing.T) {
-	if _, err := fromLookup(lookup(map[string]string{"STAGE": "prod", "TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": "s"})); err == nil || !strings.Contains(err.Error(), "STAGE") {
+	if _, err := fromLookup(lookup(map[string]string{"STAGE": "prod", "TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "s"})); err == nil || !strings.Contains(err.Error(), "STAGE") {
 		t.Fatalf("bad stage: %v", err)
 	}
 	_, err := fromLookup(lookup(map[string]string{}))
@@ -37,7 +37,7 @@ func TestFromEnvErrors(t *testing.T) {
 }
 
 func TestCursorKey(t *testing.T) {
-	base := map[string]string{"TABLE_NAME": "t1", "KMS_SIGNING_KEY_ID": "k"}
+	base := map[string]string{"TABLE_NAME": "t1", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k"}
 	derived, err := fromLookup(lookup(base))
 	if err != nil {
 		t.Fatal(err)
@@ -45,19 +45,19 @@ func TestCursorKey(t *testing.T) {
 	if len(derived.CursorKey()) != 32 {
 		t.Fatalf("derived key of %d bytes", len(derived.CursorKey()))
 	}
-	other := map[string]string{"TABLE_NAME": "t2", "KMS_SIGNING_KEY_ID": "k"}
+	other := map[string]string{"TABLE_NAME": "t2", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k"}
 	c2, _ := fromLookup(lookup(other))
 	if bytes.Equal(derived.CursorKey(), c2.CursorKey()) {
 		t.Fatal("two tables derive the same cursor key")
 	}
-	prod := map[string]string{"TABLE_NAME": "t1", "KMS_SIGNING_KEY_ID": "k", "STAGE": "production"}
+	prod := map[string]string{"TABLE_NAME": "t1", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k", "STAGE": "production"}
 	c3, _ := fromLookup(lookup(prod))
 	if bytes.Equal(derived.CursorKey(), c3.CursorKey()) {
 		t.Fatal("two stages derive the same cursor key")
 	}
 
 	secret := strings.Repeat("s", 32)
-	withSecret := map[string]string{"TABLE_NAME": "t1", "KMS_SIGNING_KEY_ID": "k", "CURSOR_SECRET": secret}
+	withSecret := map[string]string{"TABLE_NAME": "t1", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k", "CURSOR_SECRET": secret}
 	c4, err := fromLookup(lookup(withSecret))
 	if err != nil || string(c4.CursorKey()) != secret {
 		t.Fatalf("CURSOR_SECRET not used: %v", err)

@@ -31,7 +31,7 @@ func (f *fakeSecrets) GetSecretValue(ctx context.Context, in *secretsmanager.Get
 const cursorARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:credplane/sandbox/cursor-secret-AbCdEf"
 
 func TestReadCursorSecretFromSecretsManager(t *testing.T) {
-	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": "k", "CURSOR_SECRET_ARN": cursorARN}))
+	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k", "CURSOR_SECRET_ARN": cursorARN}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestReadCursorSecretWithoutAnARN(t *testing.T) {
 	if err := c.ReadCursorSecret(context.Background(), sm); err != nil || len(sm.asked) != 0 || c.CursorSecret != strings.Repeat("p", 32) {
 		t.Fatalf("err = %v, asked %q", err, sm.asked)
 	}
-	both := map[string]string{"TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": "k", "CURSOR_SECRET": strings.Repeat("p", 32), "CURSOR_SECRET_ARN": cursorARN}
+	both := map[string]string{"TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k", "CURSOR_SECRET": strings.Repeat("p", 32), "CURSOR_SECRET_ARN": cursorARN}
 	if _, err := fromLookup(lookup(both)); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Fatalf("both set: err = %v", err)
 	}

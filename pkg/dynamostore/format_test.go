@@ -84,7 +84,7 @@ func TestStoredFormat(t *testing.T) {
 	must(t, func() error { return st.RecordExchange(ctx, refresh(1)) })
 	must(t, func() error { return st.RotateRefresh(ctx, refresh(1).Digest, refresh(2)) })
 	must(t, func() error {
-		return st.RevokeFamily(ctx, refresh(2), fixedNow.Add(3*time.Minute), fixedNow.Add(48*time.Hour))
+		return st.RevokeFamily(ctx, refresh(2), fixedNow.Add(3*time.Minute), fixedNow.Add(48*time.Hour), nil)
 	})
 
 	// A roll that keeps the old value for a grace period, then a delete.

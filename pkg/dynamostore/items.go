@@ -54,6 +54,7 @@ type keyRecord struct {
 	// Written by exchanges, deletes and rolls.
 	LastUsed           *stamp `dynamodbav:"last_used,omitempty"`
 	RevokedAt          *stamp `dynamodbav:"revoked_at,omitempty"`
+	RevokedReason      string `dynamodbav:"revoked_reason,omitempty"`
 	RolledAt           *stamp `dynamodbav:"rolled_at,omitempty"`
 	PreviousValidUntil *stamp `dynamodbav:"previous_valid_until,omitempty"`
 	PreviousDigest     []byte `dynamodbav:"previous_digest,omitempty"`
@@ -89,6 +90,7 @@ func (r keyRecord) apiKey() apikey.Key {
 		ExpiresAt:          r.ExpiresAt.time(),
 		LastUsed:           r.LastUsed.time(),
 		RevokedAt:          r.RevokedAt.time(),
+		RevokedReason:      r.RevokedReason,
 		LastFour:           r.LastFour,
 		RolledAt:           r.RolledAt.time(),
 		PreviousValidUntil: r.PreviousValidUntil.time(),

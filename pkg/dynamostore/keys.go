@@ -22,6 +22,7 @@ func (st *Store) CreateKey(ctx context.Context, nk apikey.NewKey) error {
 	if nk.Claim != nil {
 		t.add(itemIdemClaim, st.completeClaim(*nk.Claim, nk.Key.ID))
 	}
+	st.addEvent(&t, nk.Event)
 	why, err := st.write(ctx, &t)
 	switch {
 	case why.failed(itemIdemClaim):

@@ -22,6 +22,7 @@ const (
 	attrLastUsed           = "last_used"
 	attrRevoked            = "revoked"
 	attrRevokedAt          = "revoked_at"
+	attrRevokedReason      = "revoked_reason"
 	attrRolledAt           = "rolled_at"
 	attrPreviousValidUntil = "previous_valid_until"
 	// attrGeneration numbers a key's values (on the record: the current
@@ -88,7 +89,7 @@ func (st *Store) GetKey(ctx context.Context, id string) (apikey.StoredKey, error
 // listAttributes are the record attributes a listing reads (not the digest).
 var listAttributes = []string{
 	"id", "mid", "name", "type", "scopes", attrRevoked, "created_at", "expires_at", attrLastUsed,
-	attrRevokedAt, attrLastFour, attrRolledAt, attrPreviousValidUntil, attrGeneration,
+	attrRevokedAt, attrRevokedReason, attrLastFour, attrRolledAt, attrPreviousValidUntil, attrGeneration,
 }
 
 // ListKeys queries the merchant index newest first (ULIDs sort by time).
@@ -149,13 +150,17 @@ func (st *Store) ListKeys(ctx context.Context, q apikey.KeyQuery) ([]apikey.Key,
 // conditioned on the record still holding the digest read.
 func (st *Store) RevokeKey(ctx context.Context, r apikey.Revocation) error {
 	var t txn
-	t.add(itemRecord, st.update(key{keyPK(r.ID), skMeta},
-		expression.Set(name(attrRevoked), value(true)).Set(name(attrRevokedAt), value(stamp(r.At))),
+	revoke := expression.Set(name(attrRevoked), value(true)).Set(name(attrRevokedAt), value(stamp(r.At)))
+	if r.Reason != "" {
+		revoke = revoke.Set(name(attrRevokedReason), value(r.Reason))
+	}
+	t.add(itemRecord, st.update(key{keyPK(r.ID), skMeta}, revoke,
 		expression.And(exists(), notRevoked(), name(attrDigest).Equal(value(r.Digest[:])))))
 	t.add(itemDigest, st.remove(key{digestPK(r.Digest[:]), skDigest}))
 	if r.PreviousDigest != nil {
 		t.add(itemPrevDigest, st.remove(key{digestPK(r.PreviousDigest[:]), skDigest}))
 	}
+	st.addEvent(&t, r.Event)
 	why, err := st.write(ctx, &t)
 	if why.failed(itemRecord) {
 		return apikey.ErrConflict
@@ -202,6 +207,7 @@ func (st *Store) RollKey(ctx context.Context, r apikey.Rollover) error {
 	}
 	t.add(itemValue, st.put(newSealedValue(k.ID, r.Sealed, r.SealedExpiresAt), noCondition))
 
+	st.addEvent(&t, r.Event)
 	why, err := st.write(ctx, &t)
 	switch {
 	case why.failed(itemDigest):

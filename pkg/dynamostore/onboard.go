@@ -65,6 +65,7 @@ func (st *Store) Onboard(ctx context.Context, o apikey.Onboarding) error {
 	st.addKey(&t, pub, o.Public)
 	st.addKey(&t, sec, o.Secret)
 	t.add(itemOnboarding, st.put(claim, unchanged))
+	st.addEvent(&t, o.Event)
 	why, err := st.write(ctx, &t)
 	switch {
 	case why.lost(itemOnboarding):

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/awserr"
 )
@@ -91,7 +92,7 @@ func (st *Store) LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*
 // RevokeFamily marks the token revoked and writes the family's revocation
 // marker (FAMILY#<id> / REVOKED, expiring at until), in one transaction.
 // Every rotation checks the marker, so no token of the family rotates again.
-func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, until time.Time) error {
+func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, until time.Time, ev *audit.Event) error {
 	var t txn
 	// The record may have expired meanwhile: keep what is there, and give a
 	// recreated stub a TTL.
@@ -100,6 +101,7 @@ func (st *Store) RevokeFamily(ctx context.Context, r auth.RefreshRecord, at, unt
 			Set(name(AttrTTL), name(AttrTTL).IfNotExists(value(until.Unix()))),
 		noCondition))
 	t.add(itemFamily, st.put(familyMarker{key: key{familyPK(r.FamilyID), skRevoked}, RevokedAt: stamp(at), TTL: until.Unix()}, noCondition))
+	st.addEvent(&t, ev)
 	if _, err := st.write(ctx, &t); err != nil {
 		return fmt.Errorf("revoke refresh family: %w", err)
 	}

@@ -85,7 +85,7 @@ func TestRotateRefreshIsConditional(t *testing.T) {
 	if err != nil || gotA == nil || gotA.RotatedAt == nil || gotA.FamilyID != a.FamilyID || !gotA.AuthTime.Equal(now) || !gotA.ExpiresAt.Equal(a.ExpiresAt) {
 		t.Fatalf("tombstone %+v %v", gotA, err)
 	}
-	if err := store().RevokeFamily(ctx, b, now, now.Add(time.Hour)); err != nil {
+	if err := store().RevokeFamily(ctx, b, now, now.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := store().RotateRefresh(ctx, b.Digest, d); !errors.Is(err, auth.ErrInvalidGrant) {

@@ -62,6 +62,8 @@ const (
 type Store struct {
 	Client Client
 	Table  string
+	// AuditTable is the append-only table of audit events.
+	AuditTable string
 }
 
 func keyPK(id string) string   { return "KEY#" + id }

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 }
 
 func store() *dynamostore.Store {
-	return &dynamostore.Store{Client: env.Clients.DynamoDB, Table: env.Config.TableName}
+	return &dynamostore.Store{Client: env.Clients.DynamoDB, Table: env.Config.TableName, AuditTable: env.Config.AuditTableName}
 }
 
 func newKey(t *testing.T, mid string, typ apikey.Type) (apikey.NewKey, string) {

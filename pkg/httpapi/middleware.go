@@ -3,10 +3,12 @@ package httpapi
 import (
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/logging"
 	"github.com/oklog/ulid/v2"
 )
@@ -19,6 +21,7 @@ func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 		start := time.Now()
 		id := requestID(r)
 		ctx := logging.WithRequestID(r.Context(), id)
+		ctx = audit.WithOrigin(ctx, audit.Origin{RequestID: id, SourceIP: sourceIP(r), UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -46,6 +49,18 @@ func requestID(r *http.Request) string {
 		return gw.RequestID
 	}
 	return ulid.MustNew(ulid.Now(), rand.Reader).String()
+}
+
+// sourceIP is the client's address: API Gateway's view of it when the
+// request came through it, otherwise the connection's.
+func sourceIP(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.HTTP.SourceIP != "" {
+		return gw.HTTP.SourceIP
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 type statusRecorder struct {

@@ -48,6 +48,7 @@ func (st *Store) CreateKey(_ context.Context, nk apikey.NewKey) error {
 // put writes a new key's record, lookup and sealed value; the caller holds
 // the lock and has checked the conditions.
 func (st *Store) put(nk apikey.NewKey) {
+	st.appendEvent(nk.Event)
 	k := nk.Key
 	st.records[k.ID] = &record{
 		key: apikey.Key{
@@ -102,6 +103,33 @@ func (st *Store) GetKey(_ context.Context, id string) (apikey.StoredKey, error) 
 }
 
 // read returns a copy of the record's key as the adapter reads it.
+// KeyIDByDigest returns the id of the key a lookup names.
+func (st *Store) KeyIDByDigest(_ context.Context, d apikey.Digest) (string, error) {
+	st.lock()
+	defer st.mu.Unlock()
+	if c, ok := st.lookups[d]; ok {
+		return c.KeyID, nil
+	}
+	return "", apikey.ErrNotFound
+}
+
+// EndGrace ends a rolled key's grace period at once, provided the record is
+// unrevoked and still names g.PreviousDigest (else ErrConflict): the old
+// lookup goes, previous_valid_until becomes g.At.
+func (st *Store) EndGrace(_ context.Context, g apikey.GraceEnd) error {
+	st.lock()
+	defer st.mu.Unlock()
+	rec, ok := st.records[g.ID]
+	if !ok || rec.key.Revoked || rec.previousDigest == nil || *rec.previousDigest != g.PreviousDigest {
+		return apikey.ErrConflict
+	}
+	delete(st.lookups, g.PreviousDigest)
+	at := sec(g.At)
+	rec.previousDigest, rec.key.PreviousValidUntil = nil, &at
+	st.appendEvent(g.Event)
+	return nil
+}
+
 func (r *record) read() apikey.Key {
 	k := r.key
 	k.Scopes = scopes(k.Scopes)
@@ -154,7 +182,8 @@ func (st *Store) RevokeKey(_ context.Context, r apikey.Revocation) error {
 		return wrap("revoke key", errSameItemTwice)
 	}
 	at := sec(r.At)
-	rec.key.Revoked, rec.key.RevokedAt = true, &at
+	rec.key.Revoked, rec.key.RevokedAt, rec.key.RevokedReason = true, &at, r.Reason
+	st.appendEvent(r.Event)
 	delete(st.lookups, r.Digest)
 	if r.PreviousDigest != nil {
 		delete(st.lookups, *r.PreviousDigest)
@@ -213,5 +242,6 @@ func (st *Store) RollKey(_ context.Context, r apikey.Rollover) error {
 		delete(st.lookups, *r.Ended)
 	}
 	st.sealed[k.ID] = sealedOf(r.Sealed, r.SealedExpiresAt)
+	st.appendEvent(r.Event)
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/auth"
 )
 
@@ -40,6 +41,7 @@ type Store struct {
 	// onboarded is each merchant's onboarding claim: the secret key id of
 	// its last onboarding (MID#<mid> / ONBOARD).
 	onboarded map[string]string
+	events    map[string][]audit.Event // the audit table, by merchant
 }
 
 var (
@@ -59,6 +61,7 @@ func (st *Store) lock() {
 		st.families = map[string]time.Time{}
 		st.claims = map[string]*claim{}
 		st.onboarded = map[string]string{}
+		st.events = map[string][]audit.Event{}
 	}
 }
 

@@ -44,6 +44,7 @@ func (st *Store) Onboard(_ context.Context, o apikey.Onboarding) error {
 	for _, nk := range []apikey.NewKey{o.Public, o.Secret} {
 		st.put(nk)
 	}
+	st.appendEvent(o.Event)
 	st.onboarded[mid] = o.Secret.Key.ID
 	return nil
 }

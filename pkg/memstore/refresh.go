@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/auth"
 )
 
@@ -105,9 +106,10 @@ func (st *Store) LookupRefresh(_ context.Context, digest [sha256.Size]byte) (*au
 // RevokeFamily marks r's record revoked at `at` (keeping an earlier
 // revocation; an unknown digest gets a revoked stub, as the table's upsert
 // does) and bars every token of r's family from rotation.
-func (st *Store) RevokeFamily(_ context.Context, r auth.RefreshRecord, at, until time.Time) error {
+func (st *Store) RevokeFamily(_ context.Context, r auth.RefreshRecord, at, until time.Time, ev *audit.Event) error {
 	st.lock()
 	defer st.mu.Unlock()
+	st.appendEvent(ev)
 	rec, ok := st.refresh[r.Digest]
 	if !ok {
 		rec = &auth.RefreshRecord{Digest: r.Digest}

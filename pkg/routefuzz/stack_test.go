@@ -19,6 +19,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
@@ -87,6 +88,10 @@ func (s *keyStore) TakeOverIdempotencyKey(context.Context, apikey.IdempotencyCla
 func (s *keyStore) ReleaseIdempotencyKey(context.Context, apikey.IdempotencyClaim) error { return nil }
 func (s *keyStore) OnboardingClaim(context.Context, string) (string, error)              { return "", nil }
 func (s *keyStore) Onboard(context.Context, apikey.Onboarding) error                     { return nil }
+func (s *keyStore) KeyIDByDigest(context.Context, apikey.Digest) (string, error) {
+	return "", apikey.ErrNotFound
+}
+func (s *keyStore) EndGrace(context.Context, apikey.GraceEnd) error { return nil }
 
 // sealer "seals" by keeping the plaintext as the ciphertext.
 type sealer struct{}
@@ -136,7 +141,7 @@ func (s *authStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*auth
 func (s *authStore) RotateRefresh(context.Context, [sha256.Size]byte, auth.RefreshRecord) error {
 	return nil
 }
-func (s *authStore) RevokeFamily(context.Context, auth.RefreshRecord, time.Time, time.Time) error {
+func (s *authStore) RevokeFamily(context.Context, auth.RefreshRecord, time.Time, time.Time, *audit.Event) error {
 	return nil
 }
 

@@ -263,7 +263,7 @@ func rotateRefusals() []contractCase {
 		{"an old token revoked: ErrRefreshConflict", func(f *fixture, old, _ *auth.RefreshRecord) {
 			elsewhere := *old
 			elsewhere.FamilyID = "fam_elsewhere_" + old.FamilyID // revoke the token, bar no family of next's
-			f.checkErr("revoke", f.st.RevokeFamily(f.ctx, elsewhere, f.now, f.now.Add(auth.RefreshTTL)), nil)
+			f.checkErr("revoke", f.st.RevokeFamily(f.ctx, elsewhere, f.now, f.now.Add(auth.RefreshTTL), nil), nil)
 		}, auth.ErrRefreshConflict},
 		{"an unknown old token: ErrRefreshConflict", func(_ *fixture, old, _ *auth.RefreshRecord) { old.Digest = randomDigest() }, auth.ErrRefreshConflict},
 		{"a barred family: ErrInvalidGrant", func(f *fixture, old, _ *auth.RefreshRecord) {
@@ -305,7 +305,7 @@ func rotateRefusals() []contractCase {
 // barFamily revokes a family through a token of it that was never stored.
 func (f *fixture) barFamily(family string) {
 	f.Helper()
-	err := f.st.RevokeFamily(f.ctx, auth.RefreshRecord{Digest: randomDigest(), FamilyID: family}, f.now, f.now.Add(auth.RefreshTTL))
+	err := f.st.RevokeFamily(f.ctx, auth.RefreshRecord{Digest: randomDigest(), FamilyID: family}, f.now, f.now.Add(auth.RefreshTTL), nil)
 	f.checkErr("revoke family", err, nil)
 }
 
@@ -335,7 +335,7 @@ var revokeFamilyCases = []contractCase{
 		stranger := f.exchanged(p)
 
 		at := f.now.Add(time.Second + 600*time.Millisecond)
-		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, b, at, f.now.Add(auth.RefreshTTL)), nil)
+		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, b, at, f.now.Add(auth.RefreshTTL), nil), nil)
 		want := b
 		want.RevokedAt = ptr(f.now.Add(time.Second))
 		f.check("revoked token", showRefresh(f.refresh(b.Digest)), showRefresh(&want))
@@ -350,7 +350,7 @@ var revokeFamilyCases = []contractCase{
 	{"keeps the first revocation's time", func(f *fixture) {
 		r := f.exchanged(f.pair())
 		for _, at := range []time.Time{f.now, f.now.Add(time.Hour)} {
-			f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, r, at, at.Add(auth.RefreshTTL)), nil)
+			f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, r, at, at.Add(auth.RefreshTTL), nil), nil)
 		}
 		if got := f.refresh(r.Digest); got.RevokedAt == nil || !got.RevokedAt.Equal(f.now) {
 			f.Fatalf("revoked at %s, want %s", showTimep(got.RevokedAt), showTime(f.now))
@@ -359,7 +359,7 @@ var revokeFamilyCases = []contractCase{
 	{"keeps a rotated token's rotation", func(f *fixture) {
 		r := f.exchanged(f.pair())
 		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, r.Digest, f.successor(r)), nil)
-		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, r, f.now, f.now.Add(auth.RefreshTTL)), nil)
+		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, r, f.now, f.now.Add(auth.RefreshTTL), nil), nil)
 		if got := f.refresh(r.Digest); got.RotatedAt == nil || got.RevokedAt == nil {
 			f.Fatalf("read %s, want rotated and revoked", showRefresh(got))
 		}
@@ -369,7 +369,7 @@ var revokeFamilyCases = []contractCase{
 	{"leaves a revoked stub for an unknown token", func(f *fixture) {
 		p := f.pair()
 		gone := f.token(p)
-		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, gone, f.now, f.now.Add(auth.RefreshTTL)), nil)
+		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, gone, f.now, f.now.Add(auth.RefreshTTL), nil), nil)
 		f.check("stub", showRefresh(f.refresh(gone.Digest)), showRefresh(&auth.RefreshRecord{Digest: gone.Digest, RevokedAt: &f.now}))
 		sibling := f.token(p)
 		sibling.FamilyID = gone.FamilyID

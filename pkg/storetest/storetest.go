@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/auth"
 )
 
@@ -22,6 +23,7 @@ import (
 type Store interface {
 	apikey.Store
 	auth.Store
+	audit.Store
 }
 
 // Run runs the contract's cases, each against a store from newStore. Every
@@ -48,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ReleaseIdempotencyKey", releaseCases},
 		{"CreateKeyWithClaim", createWithClaimCases},
 		{"Onboard", onboardCases},
+		{"Audit", auditCases},
+		{"Leaks", leakCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

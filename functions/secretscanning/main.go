@@ -1,0 +1,30 @@
+// Command secretscanning is the Lambda function that serves POST /v1/secret-scanning/github: GitHub's secret-scanning partner reports.
+// It only wires configuration, clients and handler, then starts.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
+	"github.com/flexfactor/credplane/pkg/logging"
+)
+
+func main() {
+	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
+	cfg, err := config.FromEnv()
+	if err != nil {
+		log.Error("bad configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	clients, err := config.NewClients(context.Background(), cfg)
+	if err != nil {
+		log.Error("aws clients", "error", err.Error())
+		os.Exit(1)
+	}
+	deps := app.Deps{Config: cfg, Clients: clients, Log: log}
+	lambda.Start(httpadapter.NewV2(deps.SecretScanning()).ProxyWithContext)
+}
