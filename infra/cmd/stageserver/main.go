@@ -1,6 +1,6 @@
 // Command stageserver serves every route (app.Deps.All) of a stage that
 // already exists, configured from the environment exactly as the Lambda
-// functions are (TABLE_NAME, KMS_DATA_KEY_ID, KMS_SIGNING_KEY_ID, STAGE,
+// functions are (TABLE_NAME, AUDIT_TABLE_NAME, KMS_DATA_KEY_ID, KMS_SIGNING_KEY_ID, STAGE,
 // TOKEN_ISSUER, DYNAMODB_ENDPOINT, KMS_ENDPOINT...):
 //
 //	stageserver [-addr 127.0.0.1:0]
