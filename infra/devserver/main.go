@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/flexfactor/credplane/infra/emulator"
+	"github.com/flexfactor/credplane/infra/leakdemo"
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
@@ -67,6 +68,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	keysURL, stopKeys, err := secretScanningKeys()
+	if err != nil {
+		return err
+	}
+	defer stopKeys()
+	env.Config.SecretScanningKeysURL = keysURL
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
 	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: log}
 
@@ -78,6 +85,13 @@ func run() error {
 	credsPath, err := writeCredentials(res)
 	if err != nil {
 		return err
+	}
+	// A second secret key of the demo merchant, to leak in the demo without
+	// losing the pair above.
+	leakable, err := deps.Keys().Create(ctx, apikey.Caller{MID: res.MID, KeyID: res.SecretKeyID, Scopes: res.Scopes},
+		apikey.CreateInput{MID: res.MID, Name: "Leak demo", Type: apikey.Secret, Scopes: []string{"charges:read"}})
+	if err != nil {
+		return fmt.Errorf("create the leak demo key: %w", err)
 	}
 
 	srv := &http.Server{Handler: deps.All(), ReadHeaderTimeout: 5 * time.Second}
@@ -100,8 +114,14 @@ Then create a key (paste the accessToken):
   curl -s -X POST %[1]s/v1/api-keys -H 'Authorization: bearer TOKEN' -H 'content-type: application/json' \
     -d '{"mid":"%[4]s","name":"My API Key","scopes":["customers:read","charges:read"],"type":"secret"}'
 
+Leak a key (a GitHub secret-scanning report, signed with the development key
+whose document is served at %[7]s), then see it revoked:
+  go run ./infra/cmd/leakreport -base %[1]s -token %[8]s
+  # the key %[9]s then shows "status":"revoked","revoked_reason":"leaked",
+  # and GET /v1/audit-events?action=key.leaked lists the report.
+
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, keysURL, leakable.Value, leakable.Key.ID)
 
 	select {
 	case <-ctx.Done():
@@ -114,6 +134,30 @@ Ctrl-C stops the server and the emulators.
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// secretScanningKeys returns where GitHub's secret-scanning key document
+// is: SECRET_SCANNING_KEYS_URL when set, otherwise a development document
+// served on loopback for the key infra/cmd/leakreport signs with.
+func secretScanningKeys() (string, func(), error) {
+	if u := os.Getenv("SECRET_SCANNING_KEYS_URL"); u != "" {
+		return u, func() {}, nil
+	}
+	k, err := leakdemo.LoadOrCreateKey(leakdemo.DefaultKeyPath)
+	if err != nil {
+		return "", nil, err
+	}
+	h, err := leakdemo.Handler(k)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/meta/public_keys/secret_scanning", func() { srv.Close() }, nil
 }
 
 // writeCredentials saves the demo pair, readable by the owner only.
