@@ -20,19 +20,12 @@ type TableAdmin interface {
 // matching the definition in template.yaml.
 func CreateTable(ctx context.Context, c TableAdmin, name string) error {
 	str := types.ScalarAttributeTypeS
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(AttrPK), AttributeType: str},
-			{AttributeName: aws.String(AttrSK), AttributeType: str},
-			{AttributeName: aws.String(AttrGSI1PK), AttributeType: str},
-			{AttributeName: aws.String(AttrGSI1SK), AttributeType: str},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
-		},
+	return createWithTTL(ctx, c, &dynamodb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: append(primaryKey().AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String(AttrGSI1PK), AttributeType: str},
+			types.AttributeDefinition{AttributeName: aws.String(AttrGSI1SK), AttributeType: str},
+		),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 			IndexName: aws.String(IndexGSI1),
 			KeySchema: []types.KeySchemaElement{
@@ -42,26 +35,18 @@ func CreateTable(ctx context.Context, c TableAdmin, name string) error {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
 	})
-	if err != nil {
-		return fmt.Errorf("create table %s: %w", name, err)
-	}
-	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName:               aws.String(name),
-		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(AttrTTL), Enabled: aws.Bool(true)},
-	})
-	if err != nil {
-		return fmt.Errorf("enable ttl on %s: %w", name, err)
-	}
-	return nil
 }
 
 // CreateAuditTable creates the audit table (pk MID#<mid>, sk the event id,
 // TTL on ttl), matching template.yaml's AuditTable.
 func CreateAuditTable(ctx context.Context, c TableAdmin, name string) error {
+	return createWithTTL(ctx, c, &dynamodb.CreateTableInput{TableName: aws.String(name), AttributeDefinitions: primaryKey().AttributeDefinitions})
+}
+
+// primaryKey is the pk/sk key both tables share.
+func primaryKey() *dynamodb.CreateTableInput {
 	str := types.ScalarAttributeTypeS
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
+	return &dynamodb.CreateTableInput{
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(AttrPK), AttributeType: str},
 			{AttributeName: aws.String(AttrSK), AttributeType: str},
@@ -70,12 +55,20 @@ func CreateAuditTable(ctx context.Context, c TableAdmin, name string) error {
 			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
 		},
-	})
-	if err != nil {
+	}
+}
+
+// createWithTTL creates the table in (on demand, keyed by pk/sk) and turns
+// on its TTL attribute.
+func createWithTTL(ctx context.Context, c TableAdmin, in *dynamodb.CreateTableInput) error {
+	in.BillingMode = types.BillingModePayPerRequest
+	in.KeySchema = primaryKey().KeySchema
+	name := aws.ToString(in.TableName)
+	if _, err := c.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
-	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName:               aws.String(name),
+	_, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               in.TableName,
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(AttrTTL), Enabled: aws.Bool(true)},
 	})
 	if err != nil {

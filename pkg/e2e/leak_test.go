@@ -2,27 +2,24 @@ package e2e_test
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/flexfactor/credplane/infra/leakdemo"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apitest"
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/secretscanapi"
 )
 
-// github is a stand-in for GitHub: a key document on loopback and the key
-// that signs its reports.
+// github is a stand-in for GitHub: the development key of infra/leakdemo,
+// its key document on loopback.
 type github struct {
 	key *ecdsa.PrivateKey
 	url string
@@ -30,32 +27,33 @@ type github struct {
 
 func newGitHub(t *testing.T) github {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := leakdemo.LoadOrCreateKey(filepath.Join(t.TempDir(), "github.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{
-		{"key_identifier": "gh-test", "key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "is_current": true},
-	}})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(doc) }))
+	h, err := leakdemo.Handler(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return github{k, srv.URL}
 }
 
 // report posts a signed report of tokens to h and returns the labels by
-// token hash.
+// token.
 func (g github) report(t *testing.T, h http.Handler, tokens ...string) map[string]string {
 	t.Helper()
-	var items []map[string]string
+	var items []leakdemo.Report
 	for _, tok := range tokens {
-		items = append(items, map[string]string{"token": tok, "type": "flexfactor_secret", "url": "https://github.com/octo/repo/blob/abc/.env", "source": "commit"})
+		items = append(items, leakdemo.Report{Token: tok, Type: "flexfactor_secret", URL: "https://github.com/octo/repo/blob/abc/.env", Source: "commit"})
 	}
-	body, _ := json.Marshal(items)
-	d := sha256.Sum256(body)
-	sig, _ := ecdsa.SignASN1(rand.Reader, g.key, d[:])
+	body, keyID, sig, err := leakdemo.Sign(g.key, items...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := apitest.Serve(h, "POST", "/v1/secret-scanning/github", map[string]string{
-		"Content-Type": "application/json", secretscanapi.HeaderKeyID: "gh-test", secretscanapi.HeaderSignature: base64.StdEncoding.EncodeToString(sig),
+		"Content-Type": "application/json", secretscanapi.HeaderKeyID: keyID, secretscanapi.HeaderSignature: sig,
 	}, string(body))
 	if rec.Code != 200 {
 		t.Fatalf("report: %d %s", rec.Code, rec.Body)
