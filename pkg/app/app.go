@@ -5,6 +5,7 @@
 package app
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
 	"github.com/flexfactor/credplane/pkg/token"
 )
@@ -25,6 +27,10 @@ type Deps struct {
 	Config  config.Config
 	Clients config.Clients
 	Log     *slog.Logger
+	// Metrics is where the functions write their metric lines (EMF, which
+	// CloudWatch Logs extracts from the function's log output); nil writes
+	// none.
+	Metrics io.Writer
 	// Now is the clock; nil means time.Now (tests inject one).
 	Now func() time.Time
 	// StatusTTL is how long a key's standing is cached per container; zero
@@ -134,16 +140,29 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 	return &oauthapi.Handler{Auth: d.Auth(), KeySet: v.KeySet, Realm: d.Config.Issuer, Log: d.Log}
 }
 
+// metricsOf returns the metric writer of a function (nil without Metrics).
+func (d Deps) metricsOf(function string) *metrics.Writer {
+	if d.Metrics == nil {
+		return nil
+	}
+	return metrics.New(d.Metrics, string(d.Config.Stage), function, d.Now)
+}
+
 // APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
+func (d Deps) APIKeys() http.Handler {
+	return httpapi.Handler(d.Log, d.metricsOf(APIKeysFunction), d.apiKeys(d.Verifier()))
+}
 
 // Token is the handler of the token function.
-func (d Deps) Token() http.Handler { return httpapi.Handler(d.Log, d.token(d.Verifier())) }
+func (d Deps) Token() http.Handler {
+	return httpapi.Handler(d.Log, d.metricsOf(TokenFunction), d.token(d.Verifier()))
+}
 
 // All serves every route on one mux: the local dev server and end-to-end
 // tests, where API Gateway's routing is not there to split them. Both
-// halves share one verifier, so the public keys are fetched once.
+// halves share one verifier, so the public keys are fetched once. Its
+// metrics name the function AllFunctions.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v))
+	return httpapi.Handler(d.Log, d.metricsOf(AllFunctions), d.apiKeys(v), d.token(v))
 }

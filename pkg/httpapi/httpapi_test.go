@@ -65,7 +65,7 @@ func TestInternalHidesCause(t *testing.T) {
 
 func TestWrapRecoversPanics(t *testing.T) {
 	var logs bytes.Buffer
-	h := Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }), slog.New(slog.NewJSONHandler(&logs, nil)))
+	h := Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }), slog.New(slog.NewJSONHandler(&logs, nil)), nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 500 || strings.TrimSpace(rec.Body.String()) != `{"errors":["Internal error."]}` || rec.Header().Get("X-Request-Id") == "" {
