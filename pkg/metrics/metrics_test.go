@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"github.com/flexfactor/credplane/infra/repo"
 	"github.com/flexfactor/credplane/pkg/metrics"
 	"github.com/flexfactor/credplane/pkg/metrics/metricstest"
 )
@@ -189,6 +192,40 @@ func TestCatalogue(t *testing.T) {
 				if !slices.Contains(known, dim) {
 					t.Errorf("%s: unknown dimension %s", d.Name, dim)
 				}
+			}
+		}
+	}
+}
+
+// TestTheREADMEDocumentsEveryMetric: the README's metrics table has a row
+// per metric naming its unit and each of its dimension sets.
+func TestTheREADMEDocumentsEveryMetric(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 2 {
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = line
+		}
+	}
+	for _, d := range metrics.Catalogue {
+		row, ok := rows[d.Name]
+		if !ok {
+			t.Errorf("README.md has no metrics table row for %s", d.Name)
+			continue
+		}
+		if !strings.Contains(row, string(d.Unit)) {
+			t.Errorf("README.md: the %s row does not give its unit %s", d.Name, d.Unit)
+		}
+		for _, set := range d.Dimensions {
+			if want := strings.Join(set, ", "); !strings.Contains(row, want) {
+				t.Errorf("README.md: the %s row does not list the dimension set %q", d.Name, want)
 			}
 		}
 	}
