@@ -42,7 +42,6 @@ func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, erro
 		}
 		scope := m.Scope(invocation)
 		defer scope.Flush()
-		ctx = metrics.NewContext(ctx, scope)
 		pub, sec, err := keys.Onboard(ctx, ev.MID, ev.Name)
 		var ve *apikey.ValidationError
 		if errors.As(err, &ve) {
@@ -50,7 +49,7 @@ func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, erro
 		}
 		if err != nil {
 			d.Log.ErrorContext(ctx, "onboard failed", "error", err.Error())
-			metrics.DependencyFailed(ctx, err)
+			scope.DependencyFailed(err)
 			return OnboardResult{}, errors.New("internal error")
 		}
 		d.Log.InfoContext(ctx, "merchant onboarded", "mid", sec.Key.MID, "public_key_id", pub.Key.ID, "secret_key_id", sec.Key.ID)

@@ -76,7 +76,7 @@ func TestCredentialEventsAreCountedInTheirRequestsLine(t *testing.T) {
 // failed counts a dependency failure of that service in its line.
 func TestDependencyFailuresAreCountedByService(t *testing.T) {
 	m := apitest.NewMerchant(t)
-	r := apitest.ExchangeOn(t, dynamoDBDown(t), m.AppKey, m.AppSecret)
+	r := apitest.ExchangeOn(t, apitest.DynamoDBDown(t).All(), m.AppKey, m.AppSecret)
 	l := lineOf(t, r, "POST /v1/oauth2/token", "5xx")
 	if v, _ := l.Value(metrics.DependencyFailures); v != 1 || l.Label(metrics.DimService) != "DynamoDB" {
 		t.Fatalf("%v", l.Members)

@@ -1,14 +1,10 @@
 package e2e_test
 
 import (
-	"context"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/flexfactor/credplane/pkg/apitest"
-	"github.com/flexfactor/credplane/pkg/config"
 )
 
 // TestDependencyDown503: with DynamoDB unreachable, the routes answer 503
@@ -16,7 +12,7 @@ import (
 func TestDependencyDown503(t *testing.T) {
 	m := apitest.NewMerchant(t)
 	tok := apitest.TokenFor(t, m)
-	h := dynamoDBDown(t)
+	h := apitest.DynamoDBDown(t).All()
 
 	for _, tc := range []struct{ method, path, body string }{
 		{"POST", "/v1/oauth2/token", `{"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `"}`},
@@ -31,26 +27,4 @@ func TestDependencyDown503(t *testing.T) {
 			t.Fatalf("%s %s: the body leaks the cause: %s", tc.method, tc.path, r.Raw)
 		}
 	}
-}
-
-// dynamoDBDown serves every route on the emulators' stage with DynamoDB
-// unreachable (KMS stays up).
-func dynamoDBDown(t *testing.T) http.Handler {
-	t.Helper()
-	// A port that nothing listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
-
-	d := apitest.Deps(nil)
-	d.Config.DynamoDBEndpoint = dead
-	clients, err := config.NewClients(context.Background(), d.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Clients.DynamoDB = clients.DynamoDB
-	return d.All()
 }

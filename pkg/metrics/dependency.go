@@ -17,11 +17,15 @@ func ServiceOf(err error) string {
 	return ""
 }
 
-// DependencyFailed counts, in the scope of ctx's request, a failure that
-// err shows to come from a call to an AWS service; it does nothing for an
-// error of the code's own.
-func DependencyFailed(ctx context.Context, err error) {
-	if s := ServiceOf(err); s != "" {
-		Record(ctx, DependencyFailures, DimService, s)
+// DependencyFailed counts a failure that err shows to come from a call to
+// an AWS service; it does nothing for an error of the code's own.
+func (s *Scope) DependencyFailed(err error) {
+	if svc := ServiceOf(err); svc != "" {
+		s.Count(DependencyFailures, DimService, svc)
 	}
+}
+
+// DependencyFailed is Scope.DependencyFailed in the scope of ctx's request.
+func DependencyFailed(ctx context.Context, err error) {
+	FromContext(ctx).DependencyFailed(err)
 }
