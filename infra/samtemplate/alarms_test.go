@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -118,8 +119,8 @@ func TestAlarmsNotifyTheTopicWithStageThresholds(t *testing.T) {
 	if !equalSets(samtemplate.Keys(must(t, tpl.Root, "Mappings", "AlarmThresholds")), []string{"sandbox", "production"}) {
 		t.Fatalf("AlarmThresholds stages: %v", samtemplate.Keys(must(t, tpl.Root, "Mappings", "AlarmThresholds")))
 	}
-	if !equalSets(keysOf(th["sandbox"]), keysOf(th["production"])) {
-		t.Errorf("the stages set different thresholds: %v, %v", keysOf(th["sandbox"]), keysOf(th["production"]))
+	if !equalSets(slices.Collect(maps.Keys(th["sandbox"])), slices.Collect(maps.Keys(th["production"]))) {
+		t.Errorf("the stages set different thresholds: %v, %v", slices.Collect(maps.Keys(th["sandbox"])), slices.Collect(maps.Keys(th["production"])))
 	}
 	used := map[string]bool{}
 	names := map[string]string{}
@@ -163,14 +164,6 @@ func TestAlarmsNotifyTheTopicWithStageThresholds(t *testing.T) {
 			t.Errorf("AlarmThresholds.%s is used by no alarm", key)
 		}
 	}
-}
-
-func keysOf(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 func TestAlarmEmailIsOptional(t *testing.T) {
@@ -250,18 +243,10 @@ func TestWhatIsAlarmed(t *testing.T) {
 			t.Errorf("an alarm reads %s, which pkg/metrics does not publish", m.Name)
 			continue
 		}
-		if !slices.ContainsFunc(def.Dimensions, func(set []string) bool { return equalSets(set, keysOfStrings(m.Dims)) }) {
-			t.Errorf("an alarm reads %s by %v; it is published by %v", m.Name, keysOfStrings(m.Dims), def.Dimensions)
+		if !slices.ContainsFunc(def.Dimensions, func(set []string) bool { return equalSets(set, slices.Collect(maps.Keys(m.Dims))) }) {
+			t.Errorf("an alarm reads %s by %v; it is published by %v", m.Name, slices.Collect(maps.Keys(m.Dims)), def.Dimensions)
 		}
 	}
-}
-
-func keysOfStrings(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // TestDashboardShowsWhatIsAlarmed: the dashboard body is JSON once its
