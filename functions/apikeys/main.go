@@ -29,6 +29,6 @@ func main() {
 		log.Error("cursor secret", "error", err.Error())
 		os.Exit(1)
 	}
-	deps := app.Deps{Config: cfg, Clients: clients, Log: log}
+	deps := app.Deps{Config: cfg, Clients: clients, Log: log, Metrics: os.Stdout}
 	lambda.Start(httpadapter.NewV2(deps.APIKeys()).ProxyWithContext)
 }

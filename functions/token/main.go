@@ -25,6 +25,6 @@ func main() {
 		log.Error("aws clients", "error", err.Error())
 		os.Exit(1)
 	}
-	deps := app.Deps{Config: cfg, Clients: clients, Log: log}
+	deps := app.Deps{Config: cfg, Clients: clients, Log: log, Metrics: os.Stdout}
 	lambda.Start(httpadapter.NewV2(deps.Token()).ProxyWithContext)
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
+	"github.com/flexfactor/credplane/pkg/metrics"
+	"github.com/flexfactor/credplane/pkg/metrics/metricstest"
 )
 
 // env is the sandbox stage provisioned on the emulators for this package.
@@ -243,10 +245,12 @@ func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, 
 	defer rie.Close()
 
 	var secrets []string // values that must never reach a log
+	invoked := 0
 	for _, ev := range all {
 		if ev.function != fn {
 			continue
 		}
+		invoked++
 		t.Run(strings.TrimSuffix(ev.name, ".json"), func(t *testing.T) {
 			filled, values, err := fx.Fill(ctx, ev.raw)
 			if err != nil {
@@ -304,5 +308,26 @@ func runFunction(t *testing.T, tpl *samtemplate.Template, fn, bootstrap string, 
 		if s != "" && strings.Contains(out, s) {
 			t.Errorf("a secret value or token reached %s's logs", fn)
 		}
+	}
+	checkMetricLines(t, fn, out, invoked)
+}
+
+// checkMetricLines wants the function's log output to hold its metric
+// lines, in the EMF shape CloudWatch Logs extracts metrics from: one per
+// request for an HTTP function, one per onboarding for the onboard one.
+func checkMetricLines(t *testing.T, fn, out string, invoked int) {
+	t.Helper()
+	lines := metricstest.Lines(t, out)
+	for _, l := range lines {
+		if l.Label(metrics.DimFunction) != fn || l.Label(metrics.DimStage) != string(env.Config.Stage) {
+			t.Errorf("%s wrote a metric line of %s/%s", fn, l.Label(metrics.DimStage), l.Label(metrics.DimFunction))
+		}
+	}
+	want, metric := invoked, metrics.Requests
+	if fn == app.OnboardFunction {
+		want, metric = 1, metrics.MerchantsOnboarded // onboard.json onboards; the invalid event writes none
+	}
+	if got := len(metricstest.Find(lines, metric)); got != want {
+		t.Errorf("%s: %d metric lines with %s for %d invocations, want %d", fn, got, metric, invoked, want)
 	}
 }

@@ -51,10 +51,20 @@ func PolicyStatements(list *yaml.Node) []Statement {
 }
 
 // Statements returns the statements of a function's inline policies
-// (Policies entries of the form {Statement: [...]}); an entry of another
-// form (a managed policy, a SAM policy template) is an error.
+// (Policies entries of the form {Statement: [...]}) with the parameters'
+// defaults; an entry of another form (a managed policy, a SAM policy
+// template) is an error.
 func (t *Template) Statements(fn string) ([]Statement, error) {
-	policies := Get(t.Resource(fn), "Properties", "Policies")
+	return t.StatementsWith(fn, Params{})
+}
+
+// StatementsWith is Statements with the given parameters: a statement or a
+// value that depends on a condition is resolved with them.
+func (t *Template) StatementsWith(fn string, p Params) ([]Statement, error) {
+	policies, err := t.ResolveAll(Get(t.Resource(fn), "Properties", "Policies"), p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
 	if policies == nil || policies.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s: Policies must be a list", fn)
 	}

@@ -279,6 +279,43 @@ func (t *Template) Resolve(n *yaml.Node, p Params) (*yaml.Node, error) {
 	}
 }
 
+// ResolveAll returns a copy of n with every Fn::If in it resolved with the
+// given parameters, and every Ref AWS::NoValue dropped with the entry that
+// holds it (nil when n itself resolves to none).
+func (t *Template) ResolveAll(n *yaml.Node, p Params) (*yaml.Node, error) {
+	n, err := t.Resolve(n, p)
+	if n == nil || err != nil {
+		return nil, err
+	}
+	out := *n
+	out.Content = nil
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			r, err := t.ResolveAll(c, p)
+			if err != nil {
+				return nil, err
+			}
+			if r != nil {
+				out.Content = append(out.Content, r)
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			r, err := t.ResolveAll(n.Content[i+1], p)
+			if err != nil {
+				return nil, err
+			}
+			if r != nil {
+				out.Content = append(out.Content, n.Content[i], r)
+			}
+		}
+	default:
+		out.Content = n.Content
+	}
+	return &out, nil
+}
+
 func (t *Template) evalBool(n *yaml.Node, p Params) (bool, error) {
 	name, arg, ok := intrinsic(n)
 	if !ok {
@@ -325,6 +362,12 @@ func (t *Template) evalString(n *yaml.Node, p Params) (string, error) {
 	name, arg, ok := intrinsic(n)
 	if !ok {
 		return n.Value, nil
+	}
+	if name == "Fn::Join" && arg.Kind == yaml.SequenceNode && len(arg.Content) == 2 {
+		// Joining a list parameter (a CommaDelimitedList's value is its
+		// items joined by commas): how a condition asks whether it is empty.
+		list, err := t.evalString(arg.Content[1], p)
+		return strings.ReplaceAll(list, ",", arg.Content[0].Value), err
 	}
 	if name != "Ref" {
 		return "", fmt.Errorf("line %d: %s is not supported in conditions here", n.Line, name)

@@ -164,7 +164,7 @@ func TestEnvironment(t *testing.T) {
 		"TABLE_NAME":         {"Ref Table", func(c config.Config) string { return c.TableName }},
 		"KMS_DATA_KEY_ID":    {"Ref DataKey", func(c config.Config) string { return c.DataKeyID }},
 		"KMS_SIGNING_KEY_ID": {"Ref SigningKey", func(c config.Config) string { return c.SigningKeyID }}, // the id: it is the JWT kid
-		"KMS_VERIFY_KEY_IDS": {"", func(c config.Config) string { return strings.Join(c.VerifyKeyIDs, ",") }},
+		"KMS_VERIFY_KEY_IDS": {`!Join [",", !Ref VerifyKeyArns]`, func(c config.Config) string { return strings.Join(c.VerifyKeyIDs, ",") }},
 		"TOKEN_ISSUER":       {"Ref TokenIssuer", func(c config.Config) string { return c.Issuer }},
 		"TOKEN_AUDIENCE":     {"Ref TokenAudience", func(c config.Config) string { return c.Audience }},
 		"LOG_LEVEL":          {"Ref LogLevel", func(c config.Config) string { return c.LogLevel }},
@@ -178,13 +178,15 @@ func TestEnvironment(t *testing.T) {
 		"AUDIT_RETENTION_DAYS":     {"Ref AuditRetentionDays", func(c config.Config) string { return strconv.Itoa(c.AuditRetentionDays) }},
 		"SECRET_SCANNING_KEYS_URL": {"Ref SecretScanningKeysURL", func(c config.Config) string { return c.SecretScanningKeysURL }},
 	}
-	// Variables only some functions get.
-	onlyFor := map[string]string{"CURSOR_SECRET_ARN": app.APIKeysFunction, "SECRET_SCANNING_KEYS_URL": app.SecretScanningFunction}
+	// Variables only some functions get: the cursor secret, GitHub's key
+	// document, and the other keys whose tokens verify to those that read
+	// public keys.
+	onlyFor := map[string][]string{"CURSOR_SECRET_ARN": {app.APIKeysFunction}, "SECRET_SCANNING_KEYS_URL": {app.SecretScanningFunction}, "KMS_VERIFY_KEY_IDS": verifiers()}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
 		for name := range want {
-			if only, ok := onlyFor[name]; !ok || only == fn {
+			if only, ok := onlyFor[name]; !ok || slices.Contains(only, fn) {
 				names = append(names, name)
 			}
 		}
@@ -193,7 +195,7 @@ func TestEnvironment(t *testing.T) {
 			t.Errorf("%s environment = %v, want exactly %v", fn, got, names)
 		}
 		for name, node := range env {
-			if w, ok := want[name]; ok && samtemplate.Describe(node) != w.template {
+			if w, ok := want[name]; ok && resolve(t, tpl, node, samtemplate.Params{}) != w.template {
 				t.Errorf("%s: %s = %s, want %s", fn, name, samtemplate.Describe(node), w.template)
 			}
 			// A dynamic reference is resolved at deploy time into the
@@ -396,7 +398,7 @@ func TestKMSKeysAndAliases(t *testing.T) {
 		if !strings.HasPrefix(aliasName, "Fn::Sub alias/") || !strings.Contains(aliasName, "${Stage}") {
 			t.Errorf("%s AliasName = %s, want a per-stage alias/...${Stage}...", k.alias, aliasName)
 		}
-		if got := samtemplate.Describe(samtemplate.Get(tpl.Resource(k.alias), "Properties", "TargetKeyId")); got != "Ref "+k.id {
+		if got := resolve(t, tpl, samtemplate.Get(tpl.Resource(k.alias), "Properties", "TargetKeyId"), samtemplate.Params{}); got != "Ref "+k.id {
 			t.Errorf("%s TargetKeyId = %s", k.alias, got)
 		}
 	}
@@ -503,7 +505,7 @@ func TestOutputs(t *testing.T) {
 		"DataKeyArn":    "Fn::GetAtt DataKey.Arn",
 		"SigningKeyArn": "Fn::GetAtt SigningKey.Arn",
 	} {
-		if got := samtemplate.Describe(samtemplate.Get(outputs, name, "Value")); got != want {
+		if got := resolve(t, tpl, samtemplate.Get(outputs, name, "Value"), samtemplate.Params{}); got != want {
 			t.Errorf("output %s = %s, want %s", name, got, want)
 		}
 	}

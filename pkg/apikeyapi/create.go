@@ -12,6 +12,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // Public 403 messages of key creation.
@@ -100,6 +101,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.Log.InfoContext(r.Context(), "api key creation replayed", "key_id", created.Key.ID, "mid", created.Key.MID)
 	} else {
 		h.Log.InfoContext(r.Context(), "api key created", "key_id", created.Key.ID, "mid", created.Key.MID, "type", created.Key.Type)
+		metrics.Record(r.Context(), metrics.KeysCreated)
 	}
 	w.Header().Set("Location", "/v1/api-keys/"+created.Key.ID)
 	w.Header().Set("Cache-Control", "no-store")

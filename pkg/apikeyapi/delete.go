@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // msgDeleted is upstream's delete result.
@@ -39,5 +40,6 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 		b.Warnings = []string{MsgLastManager}
 	}
 	h.Log.InfoContext(r.Context(), "api key deleted", "key_id", d.Key.ID, "mid", d.Key.MID, "last_manager", d.LastManager)
+	metrics.Record(r.Context(), metrics.KeysDeleted)
 	httpapi.JSON(w, http.StatusOK, b)
 }

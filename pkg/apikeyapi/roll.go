@@ -9,6 +9,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // rolledBody is the 200 body of a roll: the creation body with the new
@@ -40,6 +41,7 @@ func (h *Handler) roll(w http.ResponseWriter, r *http.Request) {
 	}
 	k := rolled.Key
 	h.Log.InfoContext(r.Context(), "api key rolled", "key_id", k.ID, "mid", k.MID, "grace_seconds", int(grace/time.Second))
+	metrics.Record(r.Context(), metrics.KeysRolled)
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.JSON(w, http.StatusOK, rolledBody{
 		createdBody:        createdBodyOf(apikey.Created{Key: k, Value: rolled.Value}),

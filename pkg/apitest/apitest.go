@@ -101,7 +101,7 @@ func Main(m *testing.M) int {
 // be nil.
 func Deps(now func() time.Time) app.Deps {
 	e := Env()
-	return app.Deps{Config: e.Config, Clients: e.Clients, Log: logging.New(logs, "debug"), Now: now}
+	return app.Deps{Config: e.Config, Clients: e.Clients, Log: logging.New(logs, "debug"), Metrics: logs, Now: now}
 }
 
 // Memory returns the whole stack in memory: the in-memory store, sealer
@@ -119,6 +119,7 @@ func Memory(now func() time.Time) app.Deps {
 	return app.Deps{
 		Config:   cfg,
 		Log:      logging.New(logs, "debug"),
+		Metrics:  logs,
 		Now:      now,
 		Adapters: &app.Adapters{Store: &memstore.Store{}, Sealer: &memstore.Sealer{}, Signer: signer, Keys: signer.Keys},
 	}
@@ -127,7 +128,7 @@ func Memory(now func() time.Time) app.Deps {
 // App is the shared handler serving every route, on the real clock.
 var App = sync.OnceValue(func() http.Handler { return Deps(nil).All() })
 
-// logs captures every log line the handlers write.
+// logs captures every log line and metric line the handlers write.
 var logs = &syncBuffer{}
 
 // Logs is everything logged so far (its String method).

@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
 	"github.com/flexfactor/credplane/pkg/secretscan"
 	"github.com/flexfactor/credplane/pkg/secretscanapi"
@@ -30,6 +32,10 @@ type Deps struct {
 	Config  config.Config
 	Clients config.Clients
 	Log     *slog.Logger
+	// Metrics is where the functions write their metric lines (EMF, which
+	// CloudWatch Logs extracts from the function's log output); nil writes
+	// none.
+	Metrics io.Writer
 	// Now is the clock; nil means time.Now (tests inject one).
 	Now func() time.Time
 	// StatusTTL is how long a key's standing is cached per container; zero
@@ -143,21 +149,32 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 	return &oauthapi.Handler{Auth: d.Auth(), KeySet: v.KeySet, Realm: d.Config.Issuer, Log: d.Log}
 }
 
+// metricsOf returns the metric writer of a function (nil without Metrics).
+func (d Deps) metricsOf(function string) *metrics.Writer {
+	if d.Metrics == nil {
+		return nil
+	}
+	return metrics.New(d.Metrics, string(d.Config.Stage), function, d.Now)
+}
+
 // APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
+func (d Deps) APIKeys() http.Handler {
+	return httpapi.Handler(d.Log, d.metricsOf(APIKeysFunction), d.apiKeys(d.Verifier()))
+}
 
 // Token is the handler of the token function, which also serves the API
 // description.
 func (d Deps) Token() http.Handler {
-	return httpapi.Handler(d.Log, d.token(d.Verifier()), apidoc.Handler{})
+	return httpapi.Handler(d.Log, d.metricsOf(TokenFunction), d.token(d.Verifier()), apidoc.Handler{})
 }
 
 // All serves every route on one mux: the local dev server and end-to-end
 // tests, where API Gateway's routing is not there to split them. Both
-// halves share one verifier, so the public keys are fetched once.
+// halves share one verifier, so the public keys are fetched once. Its
+// metrics name the function AllFunctions.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
+	return httpapi.Handler(d.Log, d.metricsOf(AllFunctions), d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
 }
 
 func (d Deps) secretScanning() *secretscanapi.Handler {
@@ -169,7 +186,9 @@ func (d Deps) secretScanning() *secretscanapi.Handler {
 }
 
 // SecretScanning is the handler of the secret-scanning function.
-func (d Deps) SecretScanning() http.Handler { return httpapi.Handler(d.Log, d.secretScanning()) }
+func (d Deps) SecretScanning() http.Handler {
+	return httpapi.Handler(d.Log, d.metricsOf(SecretScanningFunction), d.secretScanning())
+}
 
 // leaks hands GitHub's reports to the key domain: the partner is GitHub.
 type leaks struct {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // OnboardEvent is the direct-invoke payload of the onboard function.
@@ -28,9 +30,18 @@ type OnboardResult struct {
 
 // Onboard returns the onboard function's handler. Bad input is answered
 // with errors in the result; only a failure of a dependency is an error.
+// Each invocation that onboards a merchant, or that a dependency fails,
+// writes a metric line.
 func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, error) {
 	keys := d.Keys()
+	m := d.metricsOf(OnboardFunction)
 	return func(ctx context.Context, ev OnboardEvent) (OnboardResult, error) {
+		var invocation string
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			invocation = lc.AwsRequestID
+		}
+		scope := m.Scope(invocation)
+		defer scope.Flush()
 		pub, sec, err := keys.Onboard(ctx, ev.MID, ev.Name)
 		var ve *apikey.ValidationError
 		if errors.As(err, &ve) {
@@ -38,9 +49,11 @@ func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, erro
 		}
 		if err != nil {
 			d.Log.ErrorContext(ctx, "onboard failed", "error", err.Error())
+			scope.DependencyFailed(err)
 			return OnboardResult{}, errors.New("internal error")
 		}
 		d.Log.InfoContext(ctx, "merchant onboarded", "mid", sec.Key.MID, "public_key_id", pub.Key.ID, "secret_key_id", sec.Key.ID)
+		scope.Count(metrics.MerchantsOnboarded)
 		return OnboardResult{
 			Success:     true,
 			MID:         sec.Key.MID,

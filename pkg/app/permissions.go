@@ -8,6 +8,11 @@ const (
 	SecretScanningFunction = "SecretScanningFunction"
 )
 
+// AllFunctions names, in metrics, the one handler that serves every route
+// (Deps.All: the dev server and end-to-end tests), which no deployed
+// function is.
+const AllFunctions = "All"
+
 // Permissions lists, per function (by logical id), every IAM action its code
 // calls. template.yaml grants each function exactly these and nothing else;
 // infra/samtemplate's test holds the template to this map, and the invoke

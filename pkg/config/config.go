@@ -25,9 +25,11 @@ type Config struct {
 	SecretScanningKeysURL string
 	// DataKeyID is the symmetric KMS key that seals key values.
 	DataKeyID string
-	// SigningKeyID is the ECC_NIST_P256 KMS key that signs access tokens.
+	// SigningKeyID is the ECC_NIST_P256 KMS key that signs access tokens
+	// (its key id: the kid of its tokens).
 	SigningKeyID string
-	// VerifyKeyIDs are extra signing keys whose tokens still verify (rotation).
+	// VerifyKeyIDs are other signing keys whose tokens verify (rotation),
+	// by key id.
 	VerifyKeyIDs []string
 	Issuer       string
 	Audience     string
@@ -65,7 +67,7 @@ func fromLookup(get func(string) string) (Config, error) {
 		SecretScanningKeysURL: orDefault(get("SECRET_SCANNING_KEYS_URL"),
 			"https://api.github.com/meta/public_keys/secret_scanning"),
 		DataKeyID:        get("KMS_DATA_KEY_ID"),
-		SigningKeyID:     get("KMS_SIGNING_KEY_ID"),
+		SigningKeyID:     keyID(get("KMS_SIGNING_KEY_ID")),
 		Region:           orDefault(get("AWS_REGION"), "us-east-1"),
 		DynamoDBEndpoint: get("DYNAMODB_ENDPOINT"),
 		KMSEndpoint:      get("KMS_ENDPOINT"),
@@ -75,7 +77,7 @@ func fromLookup(get func(string) string) (Config, error) {
 	}
 	for _, id := range strings.Split(get("KMS_VERIFY_KEY_IDS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
-			c.VerifyKeyIDs = append(c.VerifyKeyIDs, id)
+			c.VerifyKeyIDs = append(c.VerifyKeyIDs, keyID(id))
 		}
 	}
 	if c.CursorSecret != "" && len(c.CursorSecret) < apikey.MinCursorKeyLen {
@@ -106,6 +108,20 @@ func fromLookup(get func(string) string) (Config, error) {
 		return Config{}, errors.New("config: missing " + strings.Join(missing, ", "))
 	}
 	return c, nil
+}
+
+// keyID is the key id of a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>),
+// and any other reference as it is. The template passes keys named by a
+// parameter as ARNs, which IAM grants need, while the id is the kid of the
+// key's tokens (the id of a key the stack created, and what the tokens it
+// signed carry), so a rotation keeps every kid in one form.
+func keyID(ref string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		if _, id, ok := strings.Cut(ref, ":key/"); ok {
+			return id
+		}
+	}
+	return ref
 }
 
 // VerificationKeys are the KMS keys whose tokens are accepted: the signing

@@ -67,3 +67,22 @@ func TestCursorKey(t *testing.T) {
 		t.Fatalf("short CURSOR_SECRET: err = %v", err)
 	}
 }
+
+// TestKeyARNsBecomeKeyIDs: the template names keys given by a parameter by
+// ARN; the configuration keeps their key ids, which are the kids of their
+// tokens, and leaves ids and other references as they are.
+func TestKeyARNsBecomeKeyIDs(t *testing.T) {
+	const (
+		newKey = "arn:aws:kms:us-east-1:111122223333:key/0f4a2c9e-1b7d-4e3a-9c55-2d8e6f1a7b30"
+		oldKey = "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+	)
+	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": newKey,
+		"KMS_VERIFY_KEY_IDS": oldKey + ",stack-key-id,alias/credplane-sandbox-signing"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0f4a2c9e-1b7d-4e3a-9c55-2d8e6f1a7b30", "mrk-1234abcd12ab34cd56ef1234567890ab", "stack-key-id", "alias/credplane-sandbox-signing"}
+	if !slices.Equal(c.VerificationKeys(), want) {
+		t.Fatalf("VerificationKeys = %q, want %q", c.VerificationKeys(), want)
+	}
+}

@@ -1,13 +1,10 @@
 package e2e_test
 
 import (
-	"context"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/flexfactor/credplane/pkg/apitest"
-	"github.com/flexfactor/credplane/pkg/config"
 )
 
 // TestDependencyDown503: with DynamoDB unreachable, the routes answer 503
@@ -15,23 +12,7 @@ import (
 func TestDependencyDown503(t *testing.T) {
 	m := apitest.NewMerchant(t)
 	tok := apitest.TokenFor(t, m)
-
-	// A port that nothing listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
-
-	d := apitest.Deps(nil)
-	d.Config.DynamoDBEndpoint = dead
-	clients, err := config.NewClients(context.Background(), d.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Clients.DynamoDB = clients.DynamoDB // KMS stays up
-	h := d.All()
+	h := apitest.DynamoDBDown(t).All()
 
 	for _, tc := range []struct{ method, path, body string }{
 		{"POST", "/v1/oauth2/token", `{"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `"}`},

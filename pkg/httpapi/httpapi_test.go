@@ -66,7 +66,7 @@ func TestInternalHidesCause(t *testing.T) {
 
 func TestWrapRecoversPanics(t *testing.T) {
 	var logs bytes.Buffer
-	h := Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }), slog.New(slog.NewJSONHandler(&logs, nil)))
+	h := Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }), slog.New(slog.NewJSONHandler(&logs, nil)), nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 500 || strings.TrimSpace(rec.Body.String()) != `{"errors":["Internal error."]}` || rec.Header().Get("X-Request-Id") == "" {
@@ -92,7 +92,7 @@ func TestParseObject(t *testing.T) {
 }
 
 func TestPathsThatAreNotCleanAreNotFound(t *testing.T) {
-	h := Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	for _, p := range []string{"/v1/api-keys/.", "/v1/api-keys/..", "/v1//api-keys", "/v1/./api-keys", "", "v1/api-keys"} {
 		req := httptest.NewRequest("GET", "/", nil)
 		req.URL.Path = p

@@ -10,17 +10,21 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/flexfactor/credplane/pkg/audit"
 	"github.com/flexfactor/credplane/pkg/logging"
+	"github.com/flexfactor/credplane/pkg/metrics"
 	"github.com/oklog/ulid/v2"
 )
 
 // Wrap adds, outermost first: a request id (API Gateway's when there is one)
-// in the context and the X-Request-Id header, one access log line per
-// request, and recovery from panics as a 500.
-func Wrap(h http.Handler, log *slog.Logger) http.Handler {
+// in the context and the X-Request-Id header, one access log line and one
+// metric line per request (m may be nil: no metrics), and recovery from
+// panics as a 500. The metric line also holds what the handler recorded in
+// the request's metrics scope (metrics.Record).
+func Wrap(h http.Handler, log *slog.Logger, m *metrics.Writer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
-		ctx := logging.WithRequestID(r.Context(), id)
+		scope := m.Scope(id)
+		ctx := metrics.NewContext(logging.WithRequestID(r.Context(), id), scope)
 		ctx = audit.WithOrigin(ctx, audit.Origin{RequestID: id, SourceIP: sourceIP(r), UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
@@ -32,11 +36,13 @@ func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 					Errors(rec, http.StatusInternalServerError, MsgInternal)
 				}
 			}
+			elapsed := time.Since(start)
 			log.InfoContext(ctx, "request",
 				"method", r.Method,
 				"route", r.Pattern,
 				"status", rec.status,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"duration_ms", float64(elapsed.Microseconds())/1000)
+			requestMetrics(scope, r.Pattern, rec.status, elapsed)
 		}()
 		h.ServeHTTP(rec, r)
 	})

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // Routes is a group of routes that adds itself to a mux.
@@ -14,14 +16,14 @@ type Routes interface {
 
 // Handler is the one way a function's handler is built: every group on one
 // mux, a JSON 404 for any other path, wrapped in the shared middleware
-// (request id, access log, panic recovery).
-func Handler(log *slog.Logger, groups ...Routes) http.Handler {
+// (request id, access log, metrics, panic recovery).
+func Handler(log *slog.Logger, m *metrics.Writer, groups ...Routes) http.Handler {
 	mux := http.NewServeMux()
 	for _, g := range groups {
 		g.Register(mux)
 	}
 	mux.HandleFunc("/", NotFound)
-	return Wrap(cleanPaths(mux), log)
+	return Wrap(cleanPaths(mux), log, m)
 }
 
 // cleanPaths answers a path with "." or ".." segments or repeated slashes

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // Public messages of the contract for failures every route shares.
@@ -44,10 +45,12 @@ func Errors(w http.ResponseWriter, status int, msgs ...string) {
 func Internal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if errors.Is(err, apikey.ErrUnavailable) {
 		log.WarnContext(r.Context(), "dependency unavailable", "error", err.Error())
+		metrics.DependencyFailed(r.Context(), err)
 		w.Header().Set("Retry-After", "1")
 		Errors(w, http.StatusServiceUnavailable, MsgUnavailable)
 		return
 	}
 	log.ErrorContext(r.Context(), "internal error", "error", err.Error())
+	metrics.DependencyFailed(r.Context(), err)
 	Errors(w, http.StatusInternalServerError, MsgInternal)
 }

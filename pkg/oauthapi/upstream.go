@@ -7,6 +7,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
 // Public messages of upstream's JSON shape.
@@ -123,7 +124,9 @@ func stringMember(obj map[string]json.RawMessage, lower string) (string, bool) {
 }
 
 // Log events of the token endpoint: a stable event field that CloudWatch
-// can count and alarm on. Neither ever holds a token or a key value.
+// can count and alarm on. Neither ever holds a token or a key value. Each
+// is also counted in the request's metric line (TokensIssued by grant
+// type, TokensRefused by reason).
 const (
 	EventTokenIssued  = "token.issued"
 	EventTokenRefused = "token.refused"
@@ -133,6 +136,7 @@ const (
 func (h *Handler) issued(r *http.Request, grant string, t auth.Tokens) {
 	h.Log.InfoContext(r.Context(), "token issued", "event", EventTokenIssued, "grant_type", grant,
 		"mid", t.MID, "key_id", t.SecretKeyID, "client_id", t.ClientID, "scope", t.Scope)
+	metrics.Record(r.Context(), metrics.TokensIssued, metrics.DimGrantType, grant)
 }
 
 // refused logs a refused request: its public error code and its internal
@@ -142,4 +146,5 @@ func (h *Handler) refused(r *http.Request, grant, code, reason string) {
 		reason = code
 	}
 	h.Log.InfoContext(r.Context(), "token refused", "event", EventTokenRefused, "grant_type", grant, "error", code, "reason", reason)
+	metrics.Record(r.Context(), metrics.TokensRefused, metrics.DimReason, reason)
 }

@@ -190,7 +190,7 @@ func newStack(tb testing.TB) *stack {
 		tb.Fatal(err)
 	}
 	bearer := &httpapi.Bearer{Verifier: verifier, Status: &auth.StatusCache{Source: store, Now: clock}, Log: log}
-	h := httpapi.Handler(log,
+	h := httpapi.Handler(log, nil,
 		&apikeyapi.Handler{Keys: keys, Bearer: bearer, Log: log, Now: clock},
 		&oauthapi.Handler{Auth: &auth.Service{Store: store, Issuer: tokens, Stage: apikey.Sandbox, Now: clock}, KeySet: verifier.KeySet, Realm: issuer, Log: log},
 	)

@@ -1,6 +1,7 @@
 package secretscanapi_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apitest"
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 	"github.com/flexfactor/credplane/pkg/secretscan"
 	"github.com/flexfactor/credplane/pkg/secretscanapi"
 )
@@ -43,9 +45,10 @@ func (f *fakeLeaks) ReportLeak(_ context.Context, r secretscan.Reported) (secret
 
 // stack is the receiver behind a test key document holding one key.
 type stack struct {
-	h     http.Handler
-	key   *ecdsa.PrivateKey
-	leaks *fakeLeaks
+	h       http.Handler
+	key     *ecdsa.PrivateKey
+	leaks   *fakeLeaks
+	metrics *bytes.Buffer // its metric lines
 }
 
 func newStack(t *testing.T) stack {
@@ -62,8 +65,10 @@ func newStack(t *testing.T) stack {
 	t.Cleanup(srv.Close)
 	leaks := &fakeLeaks{}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h := httpapi.Handler(log, &secretscanapi.Handler{Verifier: &secretscan.Verifier{URL: srv.URL}, Leaks: leaks, Log: log})
-	return stack{h, k, leaks}
+	var lines bytes.Buffer
+	m := metrics.New(&lines, "sandbox", "SecretScanningFunction", nil)
+	h := httpapi.Handler(log, m, &secretscanapi.Handler{Verifier: &secretscan.Verifier{URL: srv.URL}, Leaks: leaks, Log: log})
+	return stack{h, k, leaks, &lines}
 }
 
 func (s stack) post(t *testing.T, keyID, sig, body string) *httptest.ResponseRecorder {

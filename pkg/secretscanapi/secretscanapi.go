@@ -13,6 +13,7 @@ import (
 	"net/http"
 
 	"github.com/flexfactor/credplane/pkg/httpapi"
+	"github.com/flexfactor/credplane/pkg/metrics"
 	"github.com/flexfactor/credplane/pkg/secretscan"
 )
 
@@ -77,6 +78,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, secretscan.ErrKeysUnavailable):
 		h.Log.WarnContext(r.Context(), "secret-scanning keys unavailable", "error", err.Error())
+		metrics.Record(r.Context(), metrics.DependencyFailures, metrics.DimService, "GitHub")
 		w.Header().Set("Retry-After", "60")
 		httpapi.Errors(w, http.StatusServiceUnavailable, httpapi.MsgUnavailable)
 		return
@@ -104,5 +106,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		out = append(out, verdict{TokenHash: hex.EncodeToString(sum[:]), TokenType: rep.Type, Label: label})
 	}
 	h.Log.InfoContext(r.Context(), "secret-scanning report", "event", "secret_scanning.report", "tokens", len(report), "true_positives", positives)
+	metrics.Record(r.Context(), metrics.LeakReports)
+	metrics.RecordValue(r.Context(), metrics.LeakedKeys, float64(positives))
 	httpapi.JSON(w, http.StatusOK, out)
 }
