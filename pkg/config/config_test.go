@@ -76,7 +76,7 @@ func TestKeyARNsBecomeKeyIDs(t *testing.T) {
 		newKey = "arn:aws:kms:us-east-1:111122223333:key/0f4a2c9e-1b7d-4e3a-9c55-2d8e6f1a7b30"
 		oldKey = "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
 	)
-	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": newKey,
+	c, err := fromLookup(lookup(map[string]string{"TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": newKey,
 		"KMS_VERIFY_KEY_IDS": oldKey + ",stack-key-id,alias/credplane-sandbox-signing"}))
 	if err != nil {
 		t.Fatal(err)
