@@ -45,11 +45,14 @@ type Store interface {
 	// LookupCredentials returns the credentials for two digests in one
 	// strongly consistent read; a missing digest yields nil.
 	LookupCredentials(ctx context.Context, a, b apikey.Digest) (*Credential, *Credential, error)
-	// RecordExchange stores a refresh token and sets last_used on both keys,
-	// in one write conditioned on both keys still admitting the generations
-	// presented; apikey.ErrNotFound when a key is gone, revoked, or rolled
-	// past them meanwhile.
-	RecordExchange(ctx context.Context, r RefreshRecord) error
+	// RecordExchange stores a refresh token, sets last_used on both keys
+	// and counts one token of r.SecretKeyID in the minute of r.IssuedAt
+	// (TokenMinute), in one write conditioned on both keys still admitting
+	// the generations presented and on the key having obtained fewer than
+	// limit tokens in that minute: apikey.ErrNotFound when a key is gone,
+	// revoked, or rolled past them meanwhile, else ErrRateLimited when the
+	// count is reached. A refused write changes nothing.
+	RecordExchange(ctx context.Context, r RefreshRecord, limit int) error
 	KeyStates
 	RefreshStore
 }
@@ -88,6 +91,9 @@ type Service struct {
 	Store  Store
 	Issuer *token.Issuer
 	Stage  apikey.Stage
+	// TokenLimit is how many tokens a secret key may obtain per minute,
+	// exchanges and refreshes together; zero means DefaultTokenLimit.
+	TokenLimit int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -136,7 +142,8 @@ func (s *Service) Authenticate(ctx context.Context, appKey, appSecret string) (C
 // Exchange checks a key pair and issues tokens for a new refresh family.
 // requested narrows the access token's scope (nil: every scope of the
 // secret key); the refresh token keeps the narrowed scope. Failures:
-// ErrInvalidCredentials, then ErrInvalidScope.
+// ErrInvalidCredentials, then ErrInvalidScope, then a *Limited when the
+// secret key obtained its tokens of the minute.
 func (s *Service) Exchange(ctx context.Context, appKey, appSecret string, requested []string) (Tokens, error) {
 	c, err := s.Authenticate(ctx, appKey, appSecret)
 	if err != nil {
@@ -238,9 +245,12 @@ func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
 		ExpiresAt: authTime.Add(RefreshTTL),
 	}
 	if g.replaces == nil {
-		err = s.Store.RecordExchange(ctx, rec)
+		err = s.Store.RecordExchange(ctx, rec, s.tokenLimit())
 	} else {
-		err = s.Store.RotateRefresh(ctx, *g.replaces, rec)
+		err = s.Store.RotateRefresh(ctx, *g.replaces, rec, s.tokenLimit())
+	}
+	if errors.Is(err, ErrRateLimited) {
+		return Tokens{}, limited(rec.IssuedAt)
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("record exchange: %w", err)

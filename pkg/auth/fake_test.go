@@ -21,8 +21,9 @@ type fakeStore struct {
 	refresh  map[[sha256.Size]byte]*RefreshRecord
 	families map[string]time.Time // revoked family -> until
 	lastUsed map[string]time.Time
-	reads    int // KeyStates calls
-	lookups  int // LookupCredentials calls
+	counts   map[string]int // tokens by secret key and minute
+	reads    int            // KeyStates calls
+	lookups  int            // LookupCredentials calls
 }
 
 func newFakeStore() *fakeStore {
@@ -32,8 +33,12 @@ func newFakeStore() *fakeStore {
 		refresh:  map[[sha256.Size]byte]*RefreshRecord{},
 		families: map[string]time.Time{},
 		lastUsed: map[string]time.Time{},
+		counts:   map[string]int{},
 	}
 }
+
+// countKey names the count r is counted in.
+func countKey(r RefreshRecord) string { return r.SecretKeyID + "#" + TokenMinute(r.IssuedAt).String() }
 
 func (f *fakeStore) LookupCredentials(_ context.Context, a, b apikey.Digest) (*Credential, *Credential, error) {
 	f.mu.Lock()
@@ -48,17 +53,21 @@ func (f *fakeStore) pairAdmitted(r RefreshRecord) bool {
 	return admitsAll(f.states, r.MID, r.IssuedAt, KeyRef{r.SecretKeyID, r.SecretGen}, KeyRef{r.PublicKeyID, r.PublicGen})
 }
 
-func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord) error {
+func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord, limit int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.pairAdmitted(r) {
+	switch {
+	case !f.pairAdmitted(r):
 		return apikey.ErrNotFound
+	case f.counts[countKey(r)] >= limit:
+		return ErrRateLimited
 	}
 	f.put(r)
 	return nil
 }
 
 func (f *fakeStore) put(r RefreshRecord) {
+	f.counts[countKey(r)]++
 	f.refresh[r.Digest] = &r
 	f.lastUsed[r.SecretKeyID], f.lastUsed[r.PublicKeyID] = r.IssuedAt, r.IssuedAt
 }
@@ -86,7 +95,7 @@ func (f *fakeStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*Refr
 	return nil, nil
 }
 
-func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord) error {
+func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord, limit int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, revoked := f.families[next.FamilyID]; revoked || !f.pairAdmitted(next) {
@@ -95,6 +104,9 @@ func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next
 	r, ok := f.refresh[old]
 	if !ok || r.RotatedAt != nil || r.RevokedAt != nil {
 		return ErrRefreshConflict
+	}
+	if f.counts[countKey(next)] >= limit {
+		return ErrRateLimited
 	}
 	at := next.IssuedAt
 	r.RotatedAt = &at

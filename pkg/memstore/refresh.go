@@ -9,11 +9,13 @@ import (
 	"github.com/flexfactor/credplane/pkg/auth"
 )
 
-// RecordExchange stores the refresh token of a new family and sets
-// last_used on both keys, provided both still admit the generations
-// presented (see touchable): else apikey.ErrNotFound. A digest already
+// RecordExchange stores the refresh token of a new family, sets last_used
+// on both keys and counts the token of the minute, provided both keys
+// still admit the generations presented (see touchable): else
+// apikey.ErrNotFound; and provided the secret key obtained fewer than
+// limit tokens in the minute: else auth.ErrRateLimited. A digest already
 // stored fails it too.
-func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
+func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord, limit int) error {
 	st.lock()
 	defer st.mu.Unlock()
 	_, taken := st.refresh[r.Digest]
@@ -21,6 +23,8 @@ func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
 	switch {
 	case !secOK || !pubOK:
 		return apikey.ErrNotFound
+	case st.counts[minuteOf(r)] >= limit:
+		return auth.ErrRateLimited
 	case taken:
 		return wrap("record exchange", errConditionFailed)
 	case r.SecretKeyID == r.PublicKeyID:
@@ -30,11 +34,13 @@ func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
 	return nil
 }
 
-// RotateRefresh marks old rotated (it stays as a tombstone), stores next
-// and sets last_used on both keys, all at once. auth.ErrInvalidGrant when
-// next's family was revoked or a key no longer admits next's generations;
-// else auth.ErrRefreshConflict when old is unknown, rotated or revoked.
-func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
+// RotateRefresh marks old rotated (it stays as a tombstone), stores next,
+// sets last_used on both keys and counts the token of the minute, all at
+// once. auth.ErrInvalidGrant when next's family was revoked or a key no
+// longer admits next's generations; else auth.ErrRefreshConflict when old
+// is unknown, rotated or revoked; else auth.ErrRateLimited when the secret
+// key obtained limit tokens in the minute.
+func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next auth.RefreshRecord, limit int) error {
 	st.lock()
 	defer st.mu.Unlock()
 	prev, found := st.refresh[old]
@@ -46,6 +52,8 @@ func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next au
 		return auth.ErrInvalidGrant
 	case !found || prev.RotatedAt != nil || prev.RevokedAt != nil:
 		return auth.ErrRefreshConflict
+	case st.counts[minuteOf(next)] >= limit:
+		return auth.ErrRateLimited
 	case taken:
 		return wrap("rotate refresh token", errConditionFailed)
 	case next.SecretKeyID == next.PublicKeyID:
@@ -73,9 +81,21 @@ func (st *Store) touchable(id string, gen int64, at time.Time) bool {
 	return k.Generation == gen || (k.Generation == gen+1 && inGrace)
 }
 
-// putRefresh stores a new refresh token and sets last_used on its keys
-// (touchable holds for both).
+// tokenMinute names a secret key's count of tokens in one minute.
+type tokenMinute struct {
+	keyID  string
+	minute time.Time
+}
+
+// minuteOf is the count a token issued as r is counted in.
+func minuteOf(r auth.RefreshRecord) tokenMinute {
+	return tokenMinute{r.SecretKeyID, auth.TokenMinute(r.IssuedAt)}
+}
+
+// putRefresh stores a new refresh token, sets last_used on its keys
+// (touchable holds for both) and counts the token.
 func (st *Store) putRefresh(r auth.RefreshRecord) {
+	st.counts[minuteOf(r)]++
 	r.AuthTime, r.IssuedAt, r.ExpiresAt = sec(r.AuthTime), sec(r.IssuedAt), sec(r.ExpiresAt)
 	r.ValidUntil = secp(r.ValidUntil)
 	r.RotatedAt, r.RevokedAt = nil, nil
