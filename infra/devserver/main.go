@@ -22,6 +22,7 @@ import (
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -67,6 +68,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if env.Config.TokenRateLimit, err = config.TokenRateLimit(os.Getenv("TOKEN_RATE_LIMIT")); err != nil {
+		return err
+	}
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
 	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: log}
 
@@ -86,7 +90,7 @@ func run() error {
 
 	base := "http://" + ln.Addr().String()
 	fmt.Printf(`
-The API is up at %[1]s (table %[2]s, stage sandbox).
+The API is up at %[1]s (table %[2]s, stage sandbox, %[7]d tokens per key per minute).
 Demo merchant (also in %[3]s):
   mid:       %[4]s
   AppKey:    %[5]s
@@ -101,7 +105,7 @@ Then create a key (paste the accessToken):
     -d '{"mid":"%[4]s","name":"My API Key","scopes":["customers:read","charges:read"],"type":"secret"}'
 
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, env.Config.TokenRateLimit)
 
 	select {
 	case <-ctx.Done():

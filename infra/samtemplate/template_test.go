@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestParametersAndConditions(t *testing.T) {
 	for name, typ := range map[string]string{
 		"LogRetentionDays": "Number", "ThrottlingBurstLimit": "Number", "ThrottlingRateLimit": "Number",
 		"LogLevel": "String", "CustomDomainName": "String", "CertificateArn": "String", "CorsAllowOrigin": "String",
-		"TokenIssuer": "String", "TokenAudience": "String",
+		"TokenIssuer": "String", "TokenAudience": "String", "TokenRateLimit": "Number",
 	} {
 		p := must(t, params, name)
 		if got := samtemplate.Describe(samtemplate.Get(p, "Type")); got != typ {
@@ -179,9 +180,10 @@ func TestEnvironment(t *testing.T) {
 		// Generated per stack in Secrets Manager; the function reads it at
 		// cold start (config.ReadCursorSecret).
 		"CURSOR_SECRET_ARN": {"Ref CursorSecret", func(c config.Config) string { return c.CursorSecretARN }},
+		"TOKEN_RATE_LIMIT":  {"Ref TokenRateLimit", func(c config.Config) string { return strconv.Itoa(c.TokenRateLimit) }},
 	}
 	// Variables only some functions get.
-	onlyFor := map[string]string{"CURSOR_SECRET_ARN": app.APIKeysFunction}
+	onlyFor := map[string]string{"CURSOR_SECRET_ARN": app.APIKeysFunction, "TOKEN_RATE_LIMIT": app.TokenFunction}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
@@ -209,8 +211,11 @@ func TestEnvironment(t *testing.T) {
 	// A distinct value per variable (STAGE must be a valid stage, and
 	// production is not the default).
 	value := func(name string) string {
-		if name == "STAGE" {
+		switch name {
+		case "STAGE":
 			return string(apikey.Production)
+		case "TOKEN_RATE_LIMIT":
+			return "123"
 		}
 		return "value-of-" + name
 	}

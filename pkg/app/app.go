@@ -99,8 +99,9 @@ func (d Deps) Auth() *auth.Service {
 			Audience: d.Config.Audience,
 			Now:      d.Now,
 		},
-		Stage: d.Config.Stage,
-		Now:   d.Now,
+		Stage:      d.Config.Stage,
+		TokenLimit: d.Config.TokenRateLimit,
+		Now:        d.Now,
 	}
 }
 

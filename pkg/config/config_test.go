@@ -17,6 +17,9 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c.Stage != "sandbox" || c.Issuer != "https://api-sandbox.flex-charge.com" || c.Audience != c.Issuer+"/v1" || c.Region != "us-east-1" {
 		t.Fatalf("%+v", c)
 	}
+	if c.TokenRateLimit != 60 {
+		t.Fatalf("TokenRateLimit = %d, want 60", c.TokenRateLimit)
+	}
 	if !slices.Equal(c.VerificationKeys(), []string{"sig", "old1", "old2"}) {
 		t.Fatalf("VerificationKeys = %q", c.VerificationKeys())
 	}
@@ -65,5 +68,20 @@ func TestCursorKey(t *testing.T) {
 	withSecret["CURSOR_SECRET"] = secret[:31]
 	if _, err := fromLookup(lookup(withSecret)); err == nil || !strings.Contains(err.Error(), "CURSOR_SECRET") || strings.Contains(err.Error(), secret[:31]) {
 		t.Fatalf("short CURSOR_SECRET: err = %v", err)
+	}
+}
+
+func TestTokenRateLimit(t *testing.T) {
+	base := func(v string) map[string]string {
+		return map[string]string{"TABLE_NAME": "t", "KMS_SIGNING_KEY_ID": "k", "TOKEN_RATE_LIMIT": v}
+	}
+	c, err := fromLookup(lookup(base("250")))
+	if err != nil || c.TokenRateLimit != 250 {
+		t.Fatalf("TOKEN_RATE_LIMIT=250: %d, %v", c.TokenRateLimit, err)
+	}
+	for _, bad := range []string{"0", "-1", "1.5", "60/min", " 60"} {
+		if _, err := fromLookup(lookup(base(bad))); err == nil || !strings.Contains(err.Error(), "TOKEN_RATE_LIMIT") {
+			t.Errorf("TOKEN_RATE_LIMIT=%q: %v", bad, err)
+		}
 	}
 }

@@ -67,9 +67,13 @@ func TestLifecycleAWSCallsPerRoute(t *testing.T) {
 	tok := apitest.TokenOn(t, h, m)
 	apitest.MustCreateKey( // also fetches the verification key: once per stack
 		t, h, tok, `{"mid":"`+m.MID+`","name":"warm","type":"public"}`)
+	rt := apitest.Str(apitest.MustExchangeOn(t, h, m.AppKey, m.AppSecret), "refreshToken")
 	calls.take()
 
 	const (
+		get      = "DynamoDB GetItem"
+		batchGet = "DynamoDB BatchGetItem"
+		sign     = "KMS Sign"
 		query    = "DynamoDB Query"
 		queryGSI = "DynamoDB Query on gsi1"
 		put      = "DynamoDB PutItem"
@@ -90,6 +94,10 @@ func TestLifecycleAWSCallsPerRoute(t *testing.T) {
 		status             int
 		want               []string
 	}{
+		// The token count per key rides in the exchange's and the refresh's
+		// own transaction: no call of its own.
+		{"exchange", "POST", "/v1/oauth2/token", apitest.JSONCT, `{"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `"}`, 200, []string{batchGet, sign, transact}},
+		{"refresh", "POST", "/v1/oauth2/token", apitest.JSONCT, `{"RefreshToken":"` + rt + `"}`, 200, []string{get, batchGet, sign, transact}},
 		{"get secret", "GET", "/v1/api-keys/" + apitest.Str(sec, "id"), apitest.Bearer(tok), "", 200, []string{query}},
 		{"get public (value)", "GET", "/v1/api-keys/" + m.PublicKeyID, apitest.Bearer(tok), "", 200, []string{decrypt, query}},
 		{"get missing", "GET", "/v1/api-keys/key_01JD0000000000000000000000", apitest.Bearer(tok), "", 404, []string{query}},
