@@ -32,3 +32,12 @@ func (st *Store) countToken(keyID string, at time.Time, limit int) types.Transac
 		expression.Add(count, value(1)).Set(name(AttrTTL), value(minute.Add(time.Minute).Unix())),
 		expression.Or(count.AttributeNotExists(), count.LessThan(value(limit))))
 }
+
+// uncountToken is the transaction item that takes back a token counted by
+// countToken for the secret key in the minute of at.
+func (st *Store) uncountToken(keyID string, at time.Time) types.TransactWriteItem {
+	count := name(attrCount)
+	return st.update(key{ratePK(keyID, auth.TokenMinute(at)), skRate},
+		expression.Add(count, value(-1)),
+		count.GreaterThan(value(0)))
+}

@@ -138,3 +138,23 @@ func (st *Store) touch(id string, gen int64, at time.Time) types.TransactWriteIt
 		expression.Set(name(attrLastUsed), value(stamp(at))),
 		expression.And(exists(), notRevoked(), admits.Or(inGrace)))
 }
+
+// WithdrawIssue marks r revoked, takes its token off the secret key's
+// count and, for a rotation, clears the rotation of the token it replaced
+// (only the one that r's rotation made), in one transaction.
+func (st *Store) WithdrawIssue(ctx context.Context, r auth.RefreshRecord, replaced *[sha256.Size]byte) error {
+	var t txn
+	t.add(itemRefresh, st.update(key{refreshPK(r.Digest[:]), skRefresh},
+		expression.Set(name(attrRevokedAt), name(attrRevokedAt).IfNotExists(value(stamp(r.IssuedAt)))),
+		exists()))
+	t.add(itemRate, st.uncountToken(r.SecretKeyID, r.IssuedAt))
+	if replaced != nil {
+		t.add(itemPresented, st.update(key{refreshPK(replaced[:]), skRefresh},
+			expression.Remove(name(attrRotatedAt)),
+			name(attrRotatedAt).Equal(value(stamp(r.IssuedAt)))))
+	}
+	if _, err := st.write(ctx, &t); err != nil {
+		return fmt.Errorf("withdraw issue: %w", err)
+	}
+	return nil
+}

@@ -140,3 +140,32 @@ func (st *Store) RevokeFamily(_ context.Context, r auth.RefreshRecord, at, until
 	st.families[r.FamilyID] = sec(until)
 	return nil
 }
+
+// WithdrawIssue marks r revoked (keeping an earlier revocation), takes its
+// token off the secret key's count and, when replaced is set, clears the
+// rotation that r's rotation made, all at once; an error, and no change,
+// when r is unknown, no token is counted, or replaced was not rotated by r.
+func (st *Store) WithdrawIssue(_ context.Context, r auth.RefreshRecord, replaced *[sha256.Size]byte) error {
+	st.lock()
+	defer st.mu.Unlock()
+	rec, ok := st.refresh[r.Digest]
+	var prev *auth.RefreshRecord
+	if replaced != nil {
+		prev = st.refresh[*replaced]
+	}
+	switch {
+	case !ok, st.counts[minuteOf(r)] <= 0:
+		return wrap("withdraw issue", errConditionFailed)
+	case replaced != nil && (prev == nil || prev.RotatedAt == nil || !prev.RotatedAt.Equal(sec(r.IssuedAt))):
+		return wrap("withdraw issue", errConditionFailed)
+	}
+	if rec.RevokedAt == nil {
+		at := sec(r.IssuedAt)
+		rec.RevokedAt = &at
+	}
+	st.counts[minuteOf(r)]--
+	if prev != nil {
+		prev.RotatedAt = nil
+	}
+	return nil
+}

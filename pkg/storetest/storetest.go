@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"LookupRefresh", lookupRefreshCases},
 		{"RevokeFamily", revokeFamilyCases},
 		{"TokenLimit", tokenLimitCases},
+		{"WithdrawIssue", withdrawCases},
 		{"ClaimIdempotencyKey", claimCases},
 		{"TakeOverIdempotencyKey", takeOverCases},
 		{"ReleaseIdempotencyKey", releaseCases},
