@@ -2,13 +2,8 @@ package apitest
 
 import (
 	"context"
-	"slices"
 	"time"
 
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/flexfactor/credplane/pkg/config"
 )
 
@@ -48,25 +43,18 @@ var AWSLatency = Latency{
 // WithLatency returns c's DynamoDB and KMS clients with l added before
 // every operation; a canceled context ends the wait.
 func WithLatency(c config.Clients, l Latency) config.Clients {
-	add := func(stack *middleware.Stack) error {
-		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("latency", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			if d := l[awsmiddleware.GetServiceID(ctx)+" "+awsmiddleware.GetOperationName(ctx)]; d > 0 {
-				t := time.NewTimer(d)
-				defer t.Stop()
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					return middleware.InitializeOutput{}, middleware.Metadata{}, ctx.Err()
-				}
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-	}
-	c.DynamoDB = dynamodb.New(c.DynamoDB.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(slices.Clone(o.APIOptions), add)
+	return Intercept(c, func(ctx context.Context, op string, _ any) error {
+		d := l[op]
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	})
-	c.KMS = kms.New(c.KMS.Options(), func(o *kms.Options) {
-		o.APIOptions = append(slices.Clone(o.APIOptions), add)
-	})
-	return c
 }

@@ -53,6 +53,13 @@ type Store interface {
 	// revoked, or rolled past them meanwhile, else ErrRateLimited when the
 	// count is reached. A refused write changes nothing.
 	RecordExchange(ctx context.Context, r RefreshRecord, limit int) error
+	// WithdrawIssue undoes a committed RecordExchange of r (replaced nil)
+	// or RotateRefresh of replaced to r, whose tokens were never handed
+	// out, in one write: r is marked revoked, its token of the minute is
+	// given back to the secret key's count, and the token replaced is no
+	// longer marked rotated, so that it may be presented again. last_used
+	// stays: the keys were presented.
+	WithdrawIssue(ctx context.Context, r RefreshRecord, replaced *[sha256.Size]byte) error
 	KeyStates
 	RefreshStore
 }
@@ -96,6 +103,9 @@ type Service struct {
 	TokenLimit int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// over holds the keys this container saw refused for their rate.
+	over overLimit
 }
 
 func (s *Service) now() time.Time {
@@ -214,57 +224,6 @@ type grant struct {
 	refreshScope string
 	// replaces is the refresh token this issue rotates, nil for a new family.
 	replaces *[sha256.Size]byte
-}
-
-// issue signs an access token and stores a fresh refresh token of the
-// family, rotating the one it replaces in the same write.
-func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
-	at, err := s.Issuer.Issue(ctx, g.subject)
-	if err != nil {
-		return Tokens{}, fmt.Errorf("sign access token: %w", err)
-	}
-	rt, digest, err := newRefreshToken()
-	if err != nil {
-		return Tokens{}, err
-	}
-	authTime := g.subject.AuthTime.UTC().Truncate(time.Second)
-	rec := RefreshRecord{
-		Digest:      digest,
-		FamilyID:    g.family,
-		SecretKeyID: g.subject.SecretKeyID,
-		PublicKeyID: g.subject.PublicKeyID,
-		SecretGen:   g.subject.SecretGen,
-		PublicGen:   g.subject.PublicGen,
-		MID:         g.subject.MID,
-		Scope:       g.refreshScope,
-		AuthTime:    authTime,
-		ValidUntil:  g.subject.NotAfter,
-		IssuedAt:    s.now(),
-		// A family ends RefreshTTL after the exchange that started it,
-		// however often it is refreshed.
-		ExpiresAt: authTime.Add(RefreshTTL),
-	}
-	if g.replaces == nil {
-		err = s.Store.RecordExchange(ctx, rec, s.tokenLimit())
-	} else {
-		err = s.Store.RotateRefresh(ctx, *g.replaces, rec, s.tokenLimit())
-	}
-	if errors.Is(err, ErrRateLimited) {
-		return Tokens{}, limited(rec.IssuedAt)
-	}
-	if err != nil {
-		return Tokens{}, fmt.Errorf("record exchange: %w", err)
-	}
-	return Tokens{
-		AccessToken:  at.Token,
-		RefreshToken: rt,
-		IssuedAt:     at.IssuedAt,
-		ExpiresAt:    at.ExpiresAt,
-		ClientID:     g.subject.PublicKeyID,
-		SecretKeyID:  g.subject.SecretKeyID,
-		MID:          g.subject.MID,
-		Scope:        g.subject.Scopes,
-	}, nil
 }
 
 // earliest returns the earlier of two optional times.

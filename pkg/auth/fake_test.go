@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -15,15 +16,20 @@ import (
 // fakeStore is an in-memory Store with the same conditional semantics as
 // the DynamoDB adapter.
 type fakeStore struct {
-	mu       sync.Mutex
-	creds    map[apikey.Digest]*Credential
-	states   map[string]KeyState
-	refresh  map[[sha256.Size]byte]*RefreshRecord
-	families map[string]time.Time // revoked family -> until
-	lastUsed map[string]time.Time
-	counts   map[string]int // tokens by secret key and minute
-	reads    int            // KeyStates calls
-	lookups  int            // LookupCredentials calls
+	mu        sync.Mutex
+	creds     map[apikey.Digest]*Credential
+	states    map[string]KeyState
+	refresh   map[[sha256.Size]byte]*RefreshRecord
+	families  map[string]time.Time // revoked family -> until
+	lastUsed  map[string]time.Time
+	counts    map[string]int // tokens by secret key and minute
+	reads     int            // KeyStates calls
+	withdrawn int            // WithdrawIssue calls
+	// writeErr, when set, fails RecordExchange and RotateRefresh, which
+	// first call onWrite when it is set.
+	writeErr error
+	onWrite  func()
+	lookups  int // LookupCredentials calls
 }
 
 func newFakeStore() *fakeStore {
@@ -53,7 +59,18 @@ func (f *fakeStore) pairAdmitted(r RefreshRecord) bool {
 	return admitsAll(f.states, r.MID, r.IssuedAt, KeyRef{r.SecretKeyID, r.SecretGen}, KeyRef{r.PublicKeyID, r.PublicGen})
 }
 
+// writing runs onWrite and returns writeErr.
+func (f *fakeStore) writing() error {
+	if f.onWrite != nil {
+		f.onWrite()
+	}
+	return f.writeErr
+}
+
 func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord, limit int) error {
+	if err := f.writing(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
@@ -96,6 +113,9 @@ func (f *fakeStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*Refr
 }
 
 func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord, limit int) error {
+	if err := f.writing(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, revoked := f.families[next.FamilyID]; revoked || !f.pairAdmitted(next) {
@@ -111,6 +131,23 @@ func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next
 	at := next.IssuedAt
 	r.RotatedAt = &at
 	f.put(next)
+	return nil
+}
+
+func (f *fakeStore) WithdrawIssue(_ context.Context, r RefreshRecord, replaced *[sha256.Size]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.withdrawn++
+	rec, ok := f.refresh[r.Digest]
+	if !ok {
+		return errors.New("withdraw: no such token")
+	}
+	at := r.IssuedAt
+	rec.RevokedAt = &at
+	f.counts[countKey(r)]--
+	if replaced != nil {
+		f.refresh[*replaced].RotatedAt = nil
+	}
 	return nil
 }
 

@@ -8,10 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/flexfactor/credplane/pkg/apitest"
 )
 
@@ -31,38 +28,30 @@ func (c *callLog) take() []string {
 	return out
 }
 
-func (c *callLog) register(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("callLog", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		name := awsmiddleware.GetServiceID(ctx) + " " + awsmiddleware.GetOperationName(ctx)
-		if q, ok := in.Parameters.(*dynamodb.QueryInput); ok && q.IndexName != nil {
-			name += " on " + *q.IndexName
-		}
-		c.mu.Lock()
-		c.calls = append(c.calls, name)
-		c.mu.Unlock()
-		return next.HandleInitialize(ctx, in)
-	}), middleware.After)
+func (c *callLog) record(_ context.Context, op string, in any) error {
+	if q, ok := in.(*dynamodb.QueryInput); ok && q.IndexName != nil {
+		op += " on " + *q.IndexName
+	}
+	c.mu.Lock()
+	c.calls = append(c.calls, op)
+	c.mu.Unlock()
+	return nil
 }
 
-// countedStack is the whole stack on clients that report to the call log.
-func countedStack() (*callLog, http.Handler) {
+// countedStack is the whole stack on clients that report to the call log,
+// with a token limit of limit (0: the default).
+func countedStack(limit int) (*callLog, http.Handler) {
 	log := &callLog{}
-	clients := apitest.Env().Clients
-	clients.DynamoDB = dynamodb.New(apitest.Env().Clients.DynamoDB.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(slices.Clone(o.APIOptions), log.register)
-	})
-	clients.KMS = kms.New(apitest.Env().Clients.KMS.Options(), func(o *kms.Options) {
-		o.APIOptions = append(slices.Clone(o.APIOptions), log.register)
-	})
 	d := apitest.Deps(nil)
-	d.Clients = clients
+	d.Clients = apitest.Intercept(d.Clients, log.record)
+	d.Config.TokenRateLimit = limit
 	return log, d.All()
 }
 
 // TestLifecycleAWSCallsPerRoute pins each route to the AWS calls of its
 // floor: a change that adds a round trip fails here.
 func TestLifecycleAWSCallsPerRoute(t *testing.T) {
-	calls, h := countedStack()
+	calls, h := countedStack(0)
 	m := apitest.NewMerchant(t)
 	tok := apitest.TokenOn(t, h, m)
 	apitest.MustCreateKey( // also fetches the verification key: once per stack
@@ -116,6 +105,37 @@ func TestLifecycleAWSCallsPerRoute(t *testing.T) {
 		want := slices.Sorted(slices.Values(s.want))
 		if r.Status != s.status || !slices.Equal(got, want) {
 			t.Errorf("%s: %d, calls %q, want %q", s.name, r.Status, got, want)
+		}
+	}
+}
+
+// TestAKeyPastItsLimitCostsNoSignature: the first exchange refused for the
+// key's rate may have been signed while its write was under way (the
+// signing is canceled and the signature dropped); once the container has
+// seen the refusal, the key's requests write first and sign nothing until
+// the minute ends.
+func TestAKeyPastItsLimitCostsNoSignature(t *testing.T) {
+	calls, h := countedStack(1)
+	m := apitest.NewMerchant(t)
+	const (
+		batchGet = "DynamoDB BatchGetItem"
+		sign     = "KMS Sign"
+		transact = "DynamoDB TransactWriteItems"
+	)
+	for i, want := range []struct {
+		status int
+		calls  [][]string // any of
+	}{
+		{200, [][]string{{batchGet, sign, transact}}},
+		{429, [][]string{{batchGet, sign, transact}, {batchGet, transact}}},
+		{429, [][]string{{batchGet, transact}}},
+		{429, [][]string{{batchGet, transact}}},
+	} {
+		r := apitest.ExchangeOn(t, h, m.AppKey, m.AppSecret)
+		got := calls.take()
+		ok := slices.ContainsFunc(want.calls, func(w []string) bool { return slices.Equal(got, slices.Sorted(slices.Values(w))) })
+		if r.Status != want.status || !ok {
+			t.Errorf("exchange %d: %d, calls %q, want %d and one of %q", i+1, r.Status, got, want.status, want.calls)
 		}
 	}
 }
