@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flexfactor/credplane/pkg/parallel"
 	"github.com/flexfactor/credplane/pkg/token"
 )
 
@@ -117,21 +118,13 @@ func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
 // is true, and err is the signing's. Either way the signing has ended when
 // it returns: nothing of the request runs on after its answer.
 func signWhileWriting(ctx context.Context, sign func(context.Context) (token.Issued, error), write func() error) (at token.Issued, committed bool, err error) {
-	signCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan struct{})
-	var signErr error
-	go func() {
-		defer close(done)
-		at, signErr = sign(signCtx)
-	}()
+	signing := parallel.Go(ctx, sign)
 	if err := write(); err != nil {
-		cancel()
-		<-done
+		signing.Stop()
 		return token.Issued{}, false, err
 	}
-	<-done
-	return at, true, signErr
+	at, err = signing.Wait()
+	return at, true, err
 }
 
 // withdraw undoes the committed write of rec, whose signing failed with
