@@ -297,7 +297,7 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	}
 	k.RolledAt, k.PreviousValidUntil = &at, &until
 	k.Generation = sk.Key.Generation + 1
-	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
+	m, err := s.storeFresh(ctx, k, now, nil, func(m minted) error {
 		k.LastFour = LastFour(m.value)
 		return s.Store.RollKey(ctx, Rollover{
 			Key:             k,

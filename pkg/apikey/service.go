@@ -58,7 +58,8 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (Created
 	if err != nil {
 		return Created{}, err
 	}
-	return s.issue(ctx, k, nil)
+	now := s.now()
+	return s.issue(ctx, fresh(k, now), now, nil, nil)
 }
 
 // prepare checks that the caller may create the key and returns its record.
@@ -89,19 +90,18 @@ func (in CreateInput) withDefaults(c Caller) Key {
 	}
 }
 
-// issue gives k an id and a value and stores it, completing claim in the
-// same write when set.
-func (s *Service) issue(ctx context.Context, k Key, claim *IdempotencyClaim) (Created, error) {
-	now := s.now()
-	k = fresh(k, now)
-	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
+// issue stores k, a fresh key (see fresh), with a new value, completing
+// claim in the same write when set. m, when set, is the value already
+// minted for k.
+func (s *Service) issue(ctx context.Context, k Key, now time.Time, claim *IdempotencyClaim, m *minted) (Created, error) {
+	stored, err := s.storeFresh(ctx, k, now, m, func(m minted) error {
 		return s.Store.CreateKey(ctx, m.newKey(k, claim))
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("store key: %w", err)
 	}
-	k.LastFour = LastFour(m.value)
-	return Created{Key: k, Value: m.value}, nil
+	k.LastFour = LastFour(stored.value)
+	return Created{Key: k, Value: stored.value}, nil
 }
 
 // fresh gives a new key its id, creation time and first generation.
@@ -116,12 +116,16 @@ func fresh(k Key, now time.Time) Key {
 // seen in practice with 178 random bits).
 const mintAttempts = 3
 
-// storeFresh mints a value for k and hands it to store, minting again while
-// store finds its digest taken (ErrDuplicateDigest).
-func (s *Service) storeFresh(ctx context.Context, k Key, now time.Time, store func(minted) error) (minted, error) {
+// storeFresh hands a value for k to store, first, when set, and then
+// minted ones, minting again while store finds its digest taken
+// (ErrDuplicateDigest).
+func (s *Service) storeFresh(ctx context.Context, k Key, now time.Time, first *minted, store func(minted) error) (minted, error) {
 	for attempt := 1; ; attempt++ {
-		m, err := s.mint(ctx, k, now)
-		if err != nil {
+		var m minted
+		var err error
+		if attempt == 1 && first != nil {
+			m = *first
+		} else if m, err = s.mint(ctx, k, now); err != nil {
 			return minted{}, err
 		}
 		err = store(m)

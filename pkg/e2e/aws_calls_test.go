@@ -82,29 +82,37 @@ func TestLifecycleAWSCallsPerRoute(t *testing.T) {
 		body               string
 		status             int
 		want               []string
+		// dropped are calls the route may start alongside another whose
+		// answer then makes them needless: they are canceled, and counted
+		// only when they were sent already.
+		dropped []string
 	}{
 		// The token count per key rides in the exchange's and the refresh's
 		// own transaction: no call of its own.
-		{"exchange", "POST", "/v1/oauth2/token", apitest.JSONCT, `{"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `"}`, 200, []string{batchGet, sign, transact}},
-		{"refresh", "POST", "/v1/oauth2/token", apitest.JSONCT, `{"RefreshToken":"` + rt + `"}`, 200, []string{get, batchGet, sign, transact}},
-		{"get secret", "GET", "/v1/api-keys/" + apitest.Str(sec, "id"), apitest.Bearer(tok), "", 200, []string{query}},
-		{"get public (value)", "GET", "/v1/api-keys/" + m.PublicKeyID, apitest.Bearer(tok), "", 200, []string{decrypt, query}},
-		{"get missing", "GET", "/v1/api-keys/key_01JD0000000000000000000000", apitest.Bearer(tok), "", 404, []string{query}},
-		{"list", "GET", "/v1/api-keys?mid=" + m.MID, apitest.Bearer(tok), "", 200, []string{queryGSI}},
-		{"list, upstream path", "GET", "/v1/api-keys/" + m.MID + "?status=all", apitest.Bearer(tok), "", 200, []string{queryGSI}},
-		{"idempotent create", "POST", "/v1/api-keys", idem, idemBody, 201, []string{put, transact, genKey}},
-		{"idempotent replay", "POST", "/v1/api-keys", idem, idemBody, 201, []string{put, query, decrypt}},
-		{"idempotent mismatch", "POST", "/v1/api-keys", idem, strings.Replace(idemBody, `"i"`, `"j"`, 1), 422, []string{put}},
-		{"roll", "POST", "/v1/api-keys/" + apitest.Str(sec, "id") + "/roll", apitest.Bearer(tok), `{"grace_seconds":60}`, 200, []string{query, transact, genKey}},
-		{"delete", "DELETE", "/v1/api-keys/" + apitest.Str(sec, "id"), apitest.Bearer(tok), "", 200, []string{query, transact}},
-		{"delete a key manager", "DELETE", "/v1/api-keys/" + m.SecretKeyID, apitest.Bearer(tok), "", 200, []string{query, queryGSI, transact}},
+		{"exchange", "POST", "/v1/oauth2/token", apitest.JSONCT, `{"AppKey":"` + m.AppKey + `","AppSecret":"` + m.AppSecret + `"}`, 200, []string{batchGet, sign, transact}, nil},
+		{"refresh", "POST", "/v1/oauth2/token", apitest.JSONCT, `{"RefreshToken":"` + rt + `"}`, 200, []string{get, batchGet, sign, transact}, nil},
+		{"get secret", "GET", "/v1/api-keys/" + apitest.Str(sec, "id"), apitest.Bearer(tok), "", 200, []string{query}, nil},
+		{"get public (value)", "GET", "/v1/api-keys/" + m.PublicKeyID, apitest.Bearer(tok), "", 200, []string{decrypt, query}, nil},
+		{"get missing", "GET", "/v1/api-keys/key_01JD0000000000000000000000", apitest.Bearer(tok), "", 404, []string{query}, nil},
+		{"list", "GET", "/v1/api-keys?mid=" + m.MID, apitest.Bearer(tok), "", 200, []string{queryGSI}, nil},
+		{"list, upstream path", "GET", "/v1/api-keys/" + m.MID + "?status=all", apitest.Bearer(tok), "", 200, []string{queryGSI}, nil},
+		{"idempotent create", "POST", "/v1/api-keys", idem, idemBody, 201, []string{put, transact, genKey}, nil},
+		// The data key of the value an idempotent create would store is made
+		// while its claim is written; a claim that answers the request
+		// (a replay, a mismatch) drops it.
+		{"idempotent replay", "POST", "/v1/api-keys", idem, idemBody, 201, []string{put, query, decrypt}, []string{genKey}},
+		{"idempotent mismatch", "POST", "/v1/api-keys", idem, strings.Replace(idemBody, `"i"`, `"j"`, 1), 422, []string{put}, []string{genKey}},
+		{"roll", "POST", "/v1/api-keys/" + apitest.Str(sec, "id") + "/roll", apitest.Bearer(tok), `{"grace_seconds":60}`, 200, []string{query, transact, genKey}, nil},
+		{"delete", "DELETE", "/v1/api-keys/" + apitest.Str(sec, "id"), apitest.Bearer(tok), "", 200, []string{query, transact}, nil},
+		{"delete a key manager", "DELETE", "/v1/api-keys/" + m.SecretKeyID, apitest.Bearer(tok), "", 200, []string{query, queryGSI, transact}, nil},
 	}
 	for _, s := range steps {
 		r := apitest.Do(t, h, s.method, s.path, s.header, s.body)
 		got := calls.take()
 		want := slices.Sorted(slices.Values(s.want))
-		if r.Status != s.status || !slices.Equal(got, want) {
-			t.Errorf("%s: %d, calls %q, want %q", s.name, r.Status, got, want)
+		withDropped := slices.Sorted(slices.Values(append(slices.Clone(s.want), s.dropped...)))
+		if r.Status != s.status || (!slices.Equal(got, want) && !slices.Equal(got, withDropped)) {
+			t.Errorf("%s: %d, calls %q, want %q (and maybe %q)", s.name, r.Status, got, want, s.dropped)
 		}
 	}
 }

@@ -155,3 +155,33 @@ func TestTokenWriteFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestIdempotentCreateCallFailure: an idempotent create makes its data key
+// while it writes its claim. Either failing gives the answer of the create
+// that made them one after another, creates nothing, and leaves the
+// idempotency key free for the retry, which creates one key.
+func TestIdempotentCreateCallFailure(t *testing.T) {
+	for _, op := range []string{"KMS GenerateDataKey", "DynamoDB PutItem"} {
+		for _, c := range callFailures {
+			t.Run(op+" "+c.name, func(t *testing.T) {
+				f := &faults{}
+				h := faultyStack(f, 0)
+				m := apitest.NewMerchant(t)
+				tok := apitest.TokenOn(t, h, m)
+				header := apitest.WithIdempotencyKey(tok, apitest.NewIdempotencyKey())
+				body := `{"mid":"` + m.MID + `","name":"retried","type":"secret","scopes":["charges:read"]}`
+				f.set(op, c.err)
+				checkFailed(t, "create", apitest.Do(t, h, "POST", "/v1/api-keys", header, body), c.status, c.body)
+				f.clear()
+				created := apitest.Do(t, h, "POST", "/v1/api-keys", header, body)
+				if created.Status != 201 || created.Header.Get("Idempotent-Replayed") != "" {
+					t.Fatalf("retry: %d %v %s", created.Status, created.Header, created.Raw)
+				}
+				list := apitest.Do(t, h, "GET", "/v1/api-keys?mid="+m.MID, apitest.Bearer(tok), "")
+				if keys, _ := list.Body["keys"].([]any); len(keys) != 3 { // the merchant's pair and the one created
+					t.Fatalf("%d keys after a failed create and its retry: %s", len(keys), list.Raw)
+				}
+			})
+		}
+	}
+}
