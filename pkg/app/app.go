@@ -33,7 +33,15 @@ type Deps struct {
 	// Adapters, when set, replace the DynamoDB and KMS adapters built from
 	// Clients (an in-memory stack for tests that need no emulator).
 	Adapters *Adapters
+	// Verifier, when set, is the access-token verifier the handlers use; nil
+	// means a NewVerifier each. A function makes it first thing, so that the
+	// keys arrive while the rest of its cold start runs.
+	Verifier *token.Verifier
 }
+
+// prefetchTimeout bounds the cold-start fetch of the verification keys;
+// past it, the first request that needs them fetches them.
+const prefetchTimeout = 3 * time.Second
 
 // Store is every storage port the services use.
 type Store interface {
@@ -105,15 +113,26 @@ func (d Deps) Auth() *auth.Service {
 	}
 }
 
-// Verifier returns the access-token verifier; it fetches the public keys
-// on first use.
-func (d Deps) Verifier() *token.Verifier {
-	return &token.Verifier{
+// NewVerifier returns an access-token verifier that starts fetching the
+// public keys at once: a cold container's first request then finds them
+// fetched, or on their way, instead of fetching them itself.
+func (d Deps) NewVerifier() *token.Verifier {
+	v := &token.Verifier{
 		Issuer:   d.Config.Issuer,
 		Audience: d.Config.Audience,
 		Keys:     d.verificationKeys(),
 		Now:      d.Now,
 	}
+	v.Prefetch(prefetchTimeout)
+	return v
+}
+
+// verifier is d.Verifier, or a new one.
+func (d Deps) verifier() *token.Verifier {
+	if d.Verifier != nil {
+		return d.Verifier
+	}
+	return d.NewVerifier()
 }
 
 // KeyStatus returns a per-container cache of the standing of keys, which
@@ -136,15 +155,15 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 }
 
 // APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
+func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.verifier())) }
 
 // Token is the handler of the token function.
-func (d Deps) Token() http.Handler { return httpapi.Handler(d.Log, d.token(d.Verifier())) }
+func (d Deps) Token() http.Handler { return httpapi.Handler(d.Log, d.token(d.verifier())) }
 
 // All serves every route on one mux: the local dev server and end-to-end
 // tests, where API Gateway's routing is not there to split them. Both
 // halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
-	v := d.Verifier()
+	v := d.verifier()
 	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v))
 }
