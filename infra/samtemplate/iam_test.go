@@ -244,6 +244,8 @@ func TestTokenFunctionReachesOnlyItsPartitions(t *testing.T) {
 		{"move a key to another merchant", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"KEY#key_1"}, Attributes: []string{"pk", "sk", "mid", "gsi1pk"}}, false},
 		{"widen a digest lookup's scopes", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"DIGEST#aa"}, Attributes: []string{"pk", "sk", "scopes"}}, false},
 		{"count a token", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}, Attributes: tokenCountAttributes}, true},
+		{"give a token back (a withdrawn issue)", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}, Attributes: []string{"pk", "sk", "count"}}, true},
+		{"clear a rotation, revoke a refresh token (a withdrawn issue)", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"REFRESH#aa"}, Attributes: []string{"pk", "sk", "rotated_at", "revoked_at"}}, true},
 		{"write anything else on a count", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}, Attributes: []string{"pk", "sk", "count", "scopes"}}, false},
 		{"replace a count", samtemplate.ItemAccess{Action: "dynamodb:PutItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}}, false},
 		{"delete a count", samtemplate.ItemAccess{Action: "dynamodb:DeleteItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}}, false},
