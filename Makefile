@@ -42,7 +42,7 @@ dev: tools ## run the local dev server (infra/devserver) in the foreground
 	@mkdir -p bin && go build -o bin/devserver ./infra/devserver
 	exec bin/devserver
 
-bench: tools ## run the benchmarks against a local stack
+bench: tools ## run the benchmarks against a local stack (route benchmarks also with AWS-like latency)
 	$(WITHSTACK) go test -run '^$$' -bench . -benchmem ./...
 
 FUZZTIME ?= 30s

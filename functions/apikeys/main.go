@@ -25,10 +25,11 @@ func main() {
 		log.Error("aws clients", "error", err.Error())
 		os.Exit(1)
 	}
-	if err := cfg.ReadCursorSecret(context.Background(), clients.SecretsManager); err != nil {
+	deps := app.Deps{Config: cfg, Clients: clients, Log: log, Metrics: os.Stdout}
+	deps.Verifier = deps.NewVerifier() // its keys are fetched while the cursor secret is read
+	if err := deps.Config.ReadCursorSecret(context.Background(), clients.SecretsManager); err != nil {
 		log.Error("cursor secret", "error", err.Error())
 		os.Exit(1)
 	}
-	deps := app.Deps{Config: cfg, Clients: clients, Log: log, Metrics: os.Stdout}
 	lambda.Start(httpadapter.NewV2(deps.APIKeys()).ProxyWithContext)
 }

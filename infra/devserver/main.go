@@ -23,6 +23,7 @@ import (
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -74,6 +75,9 @@ func run() error {
 	}
 	defer stopKeys()
 	env.Config.SecretScanningKeysURL = keysURL
+	if env.Config.TokenRateLimit, err = config.TokenRateLimit(os.Getenv("TOKEN_RATE_LIMIT")); err != nil {
+		return err
+	}
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
 	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: log}
 
@@ -100,7 +104,7 @@ func run() error {
 
 	base := "http://" + ln.Addr().String()
 	fmt.Printf(`
-The API is up at %[1]s (table %[2]s, stage sandbox).
+The API is up at %[1]s (table %[2]s, stage sandbox, %[7]d tokens per key per minute).
 Demo merchant (also in %[3]s):
   mid:       %[4]s
   AppKey:    %[5]s
@@ -115,13 +119,13 @@ Then create a key (paste the accessToken):
     -d '{"mid":"%[4]s","name":"My API Key","scopes":["customers:read","charges:read"],"type":"secret"}'
 
 Leak a key (a GitHub secret-scanning report, signed with the development key
-whose document is served at %[7]s), then see it revoked:
-  go run ./infra/cmd/leakreport -base %[1]s -token %[8]s
-  # the key %[9]s then shows "status":"revoked","revoked_reason":"leaked",
+whose document is served at %[8]s), then see it revoked:
+  go run ./infra/cmd/leakreport -base %[1]s -token %[9]s
+  # the key %[10]s then shows "status":"revoked","revoked_reason":"leaked",
   # and GET /v1/audit-events?action=key.leaked lists the report.
 
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, keysURL, leakable.Value, leakable.Key.ID)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, env.Config.TokenRateLimit, keysURL, leakable.Value, leakable.Key.ID)
 
 	select {
 	case <-ctx.Done():

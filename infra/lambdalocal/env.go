@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/flexfactor/credplane/infra/emulator"
@@ -39,6 +40,7 @@ func Environment(tpl *samtemplate.Template, fn string, cfg config.Config) (map[s
 		"KMS_ENDPOINT":             cfg.KMSEndpoint,
 		"CURSOR_SECRET":            cfg.CursorSecret, // empty: derived locally (see config.CursorKey)
 		"CURSOR_SECRET_ARN":        cfg.CursorSecretARN,
+		"TOKEN_RATE_LIMIT":         tokenRateLimit(cfg),
 	}
 	declared := tpl.Environment(fn)
 	if len(declared) == 0 {
@@ -53,6 +55,15 @@ func Environment(tpl *samtemplate.Template, fn string, cfg config.Config) (map[s
 		out[name] = v
 	}
 	return out, nil
+}
+
+// tokenRateLimit is cfg's TOKEN_RATE_LIMIT; empty (the default) when cfg
+// sets none.
+func tokenRateLimit(cfg config.Config) string {
+	if cfg.TokenRateLimit == 0 {
+		return ""
+	}
+	return strconv.Itoa(cfg.TokenRateLimit)
 }
 
 // RuntimeEnvironment returns the variables Lambda itself sets for fn, with

@@ -184,13 +184,14 @@ func checkKMSCondition(t *testing.T, st samtemplate.Statement, other ...string) 
 
 // tokenPartitions are the partitions (pk prefixes of pkg/dynamostore) the
 // token function reaches, per action: it reads digest lookups, key records
-// and refresh tokens; it writes refresh tokens, revoked-family markers and
-// last_used on key records; its transactions check families and keys.
+// and refresh tokens; it writes refresh tokens, revoked-family markers,
+// last_used on key records and each secret key's count of tokens; its
+// transactions check families and keys.
 var tokenPartitions = map[string][]string{
 	"dynamodb:BatchGetItem":       {"DIGEST#*", "KEY#*"},
 	"dynamodb:GetItem":            {"REFRESH#*"},
 	"dynamodb:PutItem":            {"REFRESH#*", "FAMILY#*"},
-	"dynamodb:UpdateItem":         {"REFRESH#*", "KEY#*"},
+	"dynamodb:UpdateItem":         {"REFRESH#*", "KEY#*", "RATE#*"},
 	"dynamodb:ConditionCheckItem": {"FAMILY#*", "KEY#*"},
 }
 
@@ -198,6 +199,10 @@ var tokenPartitions = map[string][]string{
 // record may name: the key, last_used (what it sets) and what the update's
 // condition reads.
 var tokenKeyRecordAttributes = []string{dynamostore.AttrPK, dynamostore.AttrSK, "last_used", "revoked", "generation", "previous_valid_until", "rolled_at"}
+
+// tokenCountAttributes are all the token function's updates of a count of
+// tokens may name: the key, the count and its expiry.
+var tokenCountAttributes = []string{dynamostore.AttrPK, dynamostore.AttrSK, "count", dynamostore.AttrTTL}
 
 func TestTokenFunctionReachesOnlyItsPartitions(t *testing.T) {
 	tpl := load(t)
@@ -216,6 +221,10 @@ func TestTokenFunctionReachesOnlyItsPartitions(t *testing.T) {
 		keyRecords := slices.Contains(st.LeadingKeyPatterns(), "KEY#*")
 		if slices.Contains(st.Actions, "dynamodb:UpdateItem") && keyRecords && !equalSets(st.AttributeNames(), tokenKeyRecordAttributes) {
 			t.Errorf("statement %s updates key records naming %v; want ForAllValues:StringEquals dynamodb:Attributes %v", st.Sid, st.AttributeNames(), tokenKeyRecordAttributes)
+		}
+		counts := slices.Contains(st.LeadingKeyPatterns(), "RATE#*")
+		if slices.Contains(st.Actions, "dynamodb:UpdateItem") && counts && !equalSets(st.AttributeNames(), tokenCountAttributes) {
+			t.Errorf("statement %s updates token counts naming %v; want ForAllValues:StringEquals dynamodb:Attributes %v", st.Sid, st.AttributeNames(), tokenCountAttributes)
 		}
 	}
 	for a := range mergeKeys(got, tokenPartitions) {
@@ -246,6 +255,12 @@ func TestTokenFunctionReachesOnlyItsPartitions(t *testing.T) {
 		{"widen a key's scopes", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"KEY#key_1"}, Attributes: []string{"pk", "sk", "scopes"}}, false},
 		{"move a key to another merchant", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"KEY#key_1"}, Attributes: []string{"pk", "sk", "mid", "gsi1pk"}}, false},
 		{"widen a digest lookup's scopes", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"DIGEST#aa"}, Attributes: []string{"pk", "sk", "scopes"}}, false},
+		{"count a token", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}, Attributes: tokenCountAttributes}, true},
+		{"give a token back (a withdrawn issue)", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}, Attributes: []string{"pk", "sk", "count"}}, true},
+		{"clear a rotation, revoke a refresh token (a withdrawn issue)", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"REFRESH#aa"}, Attributes: []string{"pk", "sk", "rotated_at", "revoked_at"}}, true},
+		{"write anything else on a count", samtemplate.ItemAccess{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}, Attributes: []string{"pk", "sk", "count", "scopes"}}, false},
+		{"replace a count", samtemplate.ItemAccess{Action: "dynamodb:PutItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}}, false},
+		{"delete a count", samtemplate.ItemAccess{Action: "dynamodb:DeleteItem", Resource: table, LeadingKeys: []string{"RATE#key_1#2026-11-27T12:00Z"}}, false},
 		{"check a family", samtemplate.ItemAccess{Action: "dynamodb:ConditionCheckItem", Resource: table, LeadingKeys: []string{"FAMILY#f"}}, true},
 		{"check a key's generation", samtemplate.ItemAccess{Action: "dynamodb:ConditionCheckItem", Resource: table, LeadingKeys: []string{"KEY#key_1"}}, true},
 		{"delete a key record", samtemplate.ItemAccess{Action: "dynamodb:DeleteItem", Resource: table, LeadingKeys: []string{"KEY#key_1"}}, false},

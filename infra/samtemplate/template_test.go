@@ -89,7 +89,7 @@ func TestParametersAndConditions(t *testing.T) {
 	for name, typ := range map[string]string{
 		"LogRetentionDays": "Number", "ThrottlingBurstLimit": "Number", "ThrottlingRateLimit": "Number",
 		"LogLevel": "String", "CustomDomainName": "String", "CertificateArn": "String", "CorsAllowOrigin": "String",
-		"TokenIssuer": "String", "TokenAudience": "String",
+		"TokenIssuer": "String", "TokenAudience": "String", "TokenRateLimit": "Number",
 	} {
 		p := must(t, params, name)
 		if got := samtemplate.Describe(samtemplate.Get(p, "Type")); got != typ {
@@ -177,11 +177,12 @@ func TestEnvironment(t *testing.T) {
 		"AUDIT_TABLE_NAME":         {"Ref AuditTable", func(c config.Config) string { return c.AuditTableName }},
 		"AUDIT_RETENTION_DAYS":     {"Ref AuditRetentionDays", func(c config.Config) string { return strconv.Itoa(c.AuditRetentionDays) }},
 		"SECRET_SCANNING_KEYS_URL": {"Ref SecretScanningKeysURL", func(c config.Config) string { return c.SecretScanningKeysURL }},
+		"TOKEN_RATE_LIMIT":         {"Ref TokenRateLimit", func(c config.Config) string { return strconv.Itoa(c.TokenRateLimit) }},
 	}
 	// Variables only some functions get: the cursor secret, GitHub's key
 	// document, and the other keys whose tokens verify to those that read
 	// public keys.
-	onlyFor := map[string][]string{"CURSOR_SECRET_ARN": {app.APIKeysFunction}, "SECRET_SCANNING_KEYS_URL": {app.SecretScanningFunction}, "KMS_VERIFY_KEY_IDS": verifiers()}
+	onlyFor := map[string][]string{"CURSOR_SECRET_ARN": {app.APIKeysFunction}, "SECRET_SCANNING_KEYS_URL": {app.SecretScanningFunction}, "KMS_VERIFY_KEY_IDS": verifiers(), "TOKEN_RATE_LIMIT": {app.TokenFunction}}
 	for _, fn := range tpl.Functions() {
 		env := tpl.Environment(fn)
 		var names []string
@@ -214,6 +215,8 @@ func TestEnvironment(t *testing.T) {
 			return string(apikey.Production)
 		case "AUDIT_RETENTION_DAYS":
 			return "400"
+		case "TOKEN_RATE_LIMIT":
+			return "123"
 		}
 		return "value-of-" + name
 	}

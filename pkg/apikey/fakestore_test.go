@@ -34,6 +34,10 @@ type fakeStore struct {
 	// interleave a rival request between a check and its write).
 	listLag   bool
 	afterList func()
+	// onClaim, when set, runs first in ClaimIdempotencyKey; claimErr then
+	// fails it.
+	onClaim  func()
+	claimErr error
 }
 
 func newFakeStore() *fakeStore {
@@ -258,6 +262,12 @@ func (f *fakeStore) EndGrace(_ context.Context, g GraceEnd) error {
 }
 
 func (f *fakeStore) ClaimIdempotencyKey(_ context.Context, c IdempotencyClaim) (*IdempotencyRecord, error) {
+	if f.onClaim != nil {
+		f.onClaim()
+	}
+	if f.claimErr != nil {
+		return nil, f.claimErr
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := claimID(c)

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/flexfactor/credplane/pkg/parallel"
 )
 
 // Idempotent creation (Stripe semantics). A create carrying an idempotency
@@ -109,6 +111,7 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 		return Created{}, false, err
 	}
 	now := s.now()
+	k = fresh(k, now)
 	claim := IdempotencyClaim{
 		MID:         c.MID,
 		CallerKeyID: c.KeyID,
@@ -119,6 +122,13 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 		LockedUntil: now.Add(IdempotencyLock),
 		ExpiresAt:   now.Add(IdempotencyWindow),
 	}
+	// The claim and the new value's data key need nothing from each other:
+	// the key is minted while the claim is written. A request the claim
+	// answers (a replay, a mismatch, one in flight) creates nothing, and
+	// its data key is canceled and dropped; a data key that fails fails the
+	// create, as it did when it was made after the claim.
+	minting := parallel.Go(ctx, func(ctx context.Context) (minted, error) { return s.mint(ctx, k, now) })
+	defer minting.Stop()
 	prior, err := s.Store.ClaimIdempotencyKey(ctx, claim)
 	if err != nil {
 		return Created{}, false, fmt.Errorf("claim idempotency key: %w", err)
@@ -128,6 +138,7 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 		case prior.Fingerprint != claim.Fingerprint:
 			return Created{}, false, ErrIdempotencyMismatch
 		case prior.Done:
+			minting.Stop()
 			created, err := s.replay(ctx, c, prior.KeyID)
 			return created, err == nil, err
 		case now.Before(prior.LockedUntil):
@@ -137,7 +148,12 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 			return Created{}, false, err
 		}
 	}
-	created, err = s.issue(ctx, c, k, &claim)
+	m, err := minting.Wait()
+	if err != nil {
+		err = fmt.Errorf("store key: %w", err)
+	} else {
+		created, err = s.issue(ctx, c, k, now, &claim, &m)
+	}
 	if err != nil && !errors.Is(err, ErrIdempotencyInFlight) {
 		// Best effort: without it a retry waits for the lock to pass.
 		if rerr := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), claim); rerr != nil {

@@ -308,7 +308,7 @@ func (s *Service) Roll(ctx context.Context, c Caller, id string, grace time.Dura
 	ev := s.event(ctx, now, k, audit.KeyRolled, actorOf(c), map[string]any{
 		"type": string(k.Type), "grace_seconds": int(grace / time.Second), "previous_valid_until": until.Format(time.RFC3339),
 	})
-	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
+	m, err := s.storeFresh(ctx, k, now, nil, func(m minted) error {
 		k.LastFour = LastFour(m.value)
 		return s.Store.RollKey(ctx, Rollover{
 			Event:           ev,

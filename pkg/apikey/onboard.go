@@ -69,9 +69,9 @@ func (s *Service) onboardOnce(ctx context.Context, mid, name string) (public, se
 	// key's value again; the outer loop re-mints the public value only when
 	// the inner one gives up.
 	var sm minted
-	pm, err := s.storeFresh(ctx, pub, now, func(pm minted) error {
+	pm, err := s.storeFresh(ctx, pub, now, nil, func(pm minted) error {
 		var err error
-		sm, err = s.storeFresh(ctx, sec, now, func(sm minted) error {
+		sm, err = s.storeFresh(ctx, sec, now, nil, func(sm minted) error {
 			ev := s.event(ctx, now, sec, audit.MerchantOnboarded, audit.Actor{Type: audit.ActorOperator},
 				map[string]any{"public_key_id": pub.ID, "secret_key_id": sec.ID, "scopes": sec.Scopes})
 			return s.Store.Onboard(ctx, Onboarding{Public: pm.newKey(pub, nil), Secret: sm.newKey(sec, nil), Seen: seen, Event: ev})

@@ -79,7 +79,8 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (Created
 	if err != nil {
 		return Created{}, err
 	}
-	return s.issue(ctx, c, k, nil)
+	now := s.now()
+	return s.issue(ctx, c, fresh(k, now), now, nil, nil)
 }
 
 // prepare checks that the caller may create the key and returns its record.
@@ -110,13 +111,12 @@ func (in CreateInput) withDefaults(c Caller) Key {
 	}
 }
 
-// issue gives k an id and a value and stores it with its audit event,
-// completing claim in the same write when set.
-func (s *Service) issue(ctx context.Context, c Caller, k Key, claim *IdempotencyClaim) (Created, error) {
-	now := s.now()
-	k = fresh(k, now)
+// issue stores k, a fresh key (see fresh), with a new value and its audit
+// event, completing claim in the same write when set. m, when set, is the
+// value already minted for k.
+func (s *Service) issue(ctx context.Context, c Caller, k Key, now time.Time, claim *IdempotencyClaim, m *minted) (Created, error) {
 	ev := s.event(ctx, now, k, audit.KeyCreated, actorOf(c), keyDetails(k))
-	m, err := s.storeFresh(ctx, k, now, func(m minted) error {
+	stored, err := s.storeFresh(ctx, k, now, m, func(m minted) error {
 		nk := m.newKey(k, claim)
 		nk.Event = ev
 		return s.Store.CreateKey(ctx, nk)
@@ -124,8 +124,8 @@ func (s *Service) issue(ctx context.Context, c Caller, k Key, claim *Idempotency
 	if err != nil {
 		return Created{}, fmt.Errorf("store key: %w", err)
 	}
-	k.LastFour = LastFour(m.value)
-	return Created{Key: k, Value: m.value}, nil
+	k.LastFour = LastFour(stored.value)
+	return Created{Key: k, Value: stored.value}, nil
 }
 
 // fresh gives a new key its id, creation time and first generation.
@@ -140,12 +140,16 @@ func fresh(k Key, now time.Time) Key {
 // seen in practice with 178 random bits).
 const mintAttempts = 3
 
-// storeFresh mints a value for k and hands it to store, minting again while
-// store finds its digest taken (ErrDuplicateDigest).
-func (s *Service) storeFresh(ctx context.Context, k Key, now time.Time, store func(minted) error) (minted, error) {
+// storeFresh hands a value for k to store, first, when set, and then
+// minted ones, minting again while store finds its digest taken
+// (ErrDuplicateDigest).
+func (s *Service) storeFresh(ctx context.Context, k Key, now time.Time, first *minted, store func(minted) error) (minted, error) {
 	for attempt := 1; ; attempt++ {
-		m, err := s.mint(ctx, k, now)
-		if err != nil {
+		var m minted
+		var err error
+		if attempt == 1 && first != nil {
+			m = *first
+		} else if m, err = s.mint(ctx, k, now); err != nil {
 			return minted{}, err
 		}
 		err = store(m)

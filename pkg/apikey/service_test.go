@@ -12,10 +12,23 @@ import (
 
 // fakeSealer "encrypts" by keeping the plaintext next to its context, and
 // refuses to open with another context, as KMS does.
-type fakeSealer struct{ contexts []map[string]string }
+type fakeSealer struct {
+	contexts []map[string]string
+	// wait, when set, runs first in Seal and may fail it; fail fails it.
+	wait func(ctx context.Context) error
+	fail error
+}
 
-func (f *fakeSealer) Seal(_ context.Context, p []byte, ec map[string]string) (Sealed, error) {
+func (f *fakeSealer) Seal(ctx context.Context, p []byte, ec map[string]string) (Sealed, error) {
 	f.contexts = append(f.contexts, ec)
+	if f.wait != nil {
+		if err := f.wait(ctx); err != nil {
+			return Sealed{}, err
+		}
+	}
+	if f.fail != nil {
+		return Sealed{}, f.fail
+	}
 	return Sealed{EncryptedKey: []byte(ec["mid"] + "|" + ec["key_id"]), Ciphertext: slices.Clone(p)}, nil
 }
 

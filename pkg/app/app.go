@@ -44,7 +44,15 @@ type Deps struct {
 	// Adapters, when set, replace the DynamoDB and KMS adapters built from
 	// Clients (an in-memory stack for tests that need no emulator).
 	Adapters *Adapters
+	// Verifier, when set, is the access-token verifier the handlers use; nil
+	// means a NewVerifier each. A function makes it first thing, so that the
+	// keys arrive while the rest of its cold start runs.
+	Verifier *token.Verifier
 }
+
+// prefetchTimeout bounds the cold-start fetch of the verification keys;
+// past it, the first request that needs them fetches them.
+const prefetchTimeout = 3 * time.Second
 
 // Store is every storage port the services use.
 type Store interface {
@@ -112,21 +120,33 @@ func (d Deps) Auth() *auth.Service {
 			Audience: d.Config.Audience,
 			Now:      d.Now,
 		},
-		Stage:     d.Config.Stage,
-		Now:       d.Now,
-		Retention: audit.Retention(d.Config.AuditRetentionDays),
+		Stage:      d.Config.Stage,
+		TokenLimit: d.Config.TokenRateLimit,
+		Now:        d.Now,
+		Retention:  audit.Retention(d.Config.AuditRetentionDays),
 	}
 }
 
-// Verifier returns the access-token verifier; it fetches the public keys
-// on first use.
-func (d Deps) Verifier() *token.Verifier {
-	return &token.Verifier{
+// NewVerifier returns an access-token verifier that starts fetching the
+// public keys at once: a cold container's first request then finds them
+// fetched, or on their way, instead of fetching them itself.
+func (d Deps) NewVerifier() *token.Verifier {
+	v := &token.Verifier{
 		Issuer:   d.Config.Issuer,
 		Audience: d.Config.Audience,
 		Keys:     d.verificationKeys(),
 		Now:      d.Now,
 	}
+	v.Prefetch(prefetchTimeout)
+	return v
+}
+
+// verifier is d.Verifier, or a new one.
+func (d Deps) verifier() *token.Verifier {
+	if d.Verifier != nil {
+		return d.Verifier
+	}
+	return d.NewVerifier()
 }
 
 // KeyStatus returns a per-container cache of the standing of keys, which
@@ -159,13 +179,13 @@ func (d Deps) metricsOf(function string) *metrics.Writer {
 
 // APIKeys is the handler of the api-keys function.
 func (d Deps) APIKeys() http.Handler {
-	return httpapi.Handler(d.Log, d.metricsOf(APIKeysFunction), d.apiKeys(d.Verifier()))
+	return httpapi.Handler(d.Log, d.metricsOf(APIKeysFunction), d.apiKeys(d.verifier()))
 }
 
 // Token is the handler of the token function, which also serves the API
 // description.
 func (d Deps) Token() http.Handler {
-	return httpapi.Handler(d.Log, d.metricsOf(TokenFunction), d.token(d.Verifier()), apidoc.Handler{})
+	return httpapi.Handler(d.Log, d.metricsOf(TokenFunction), d.token(d.verifier()), apidoc.Handler{})
 }
 
 // All serves every route on one mux: the local dev server and end-to-end
@@ -173,7 +193,7 @@ func (d Deps) Token() http.Handler {
 // halves share one verifier, so the public keys are fetched once. Its
 // metrics name the function AllFunctions.
 func (d Deps) All() http.Handler {
-	v := d.Verifier()
+	v := d.verifier()
 	return httpapi.Handler(d.Log, d.metricsOf(AllFunctions), d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
 }
 

@@ -29,7 +29,7 @@ var Permissions = map[string][]string{
 		"dynamodb:BatchGetItem",       // both digest lookups of an exchange; both key records on a refresh
 		"dynamodb:GetItem",            // the refresh-token record (refresh, revoke)
 		"dynamodb:PutItem",            // refresh tokens and the revoked-family marker (transaction Puts)
-		"dynamodb:UpdateItem",         // last_used on both keys, rotated_at, revoked_at (transaction Updates)
+		"dynamodb:UpdateItem",         // last_used on both keys, rotated_at, revoked_at, the secret key's token count (transaction Updates)
 		"dynamodb:ConditionCheckItem", // the family is not revoked, checked inside a refresh
 		// refresh.revoked and refresh.reuse_detected audit events (transaction Puts, audit table).
 		"kms:Sign",         // access tokens

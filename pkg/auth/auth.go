@@ -45,11 +45,21 @@ type Store interface {
 	// LookupCredentials returns the credentials for two digests in one
 	// strongly consistent read; a missing digest yields nil.
 	LookupCredentials(ctx context.Context, a, b apikey.Digest) (*Credential, *Credential, error)
-	// RecordExchange stores a refresh token and sets last_used on both keys,
-	// in one write conditioned on both keys still admitting the generations
-	// presented; apikey.ErrNotFound when a key is gone, revoked, or rolled
-	// past them meanwhile.
-	RecordExchange(ctx context.Context, r RefreshRecord) error
+	// RecordExchange stores a refresh token, sets last_used on both keys
+	// and counts one token of r.SecretKeyID in the minute of r.IssuedAt
+	// (TokenMinute), in one write conditioned on both keys still admitting
+	// the generations presented and on the key having obtained fewer than
+	// limit tokens in that minute: apikey.ErrNotFound when a key is gone,
+	// revoked, or rolled past them meanwhile, else ErrRateLimited when the
+	// count is reached. A refused write changes nothing.
+	RecordExchange(ctx context.Context, r RefreshRecord, limit int) error
+	// WithdrawIssue undoes a committed RecordExchange of r (replaced nil)
+	// or RotateRefresh of replaced to r, whose tokens were never handed
+	// out, in one write: r is marked revoked, its token of the minute is
+	// given back to the secret key's count, and the token replaced is no
+	// longer marked rotated, so that it may be presented again. last_used
+	// stays: the keys were presented.
+	WithdrawIssue(ctx context.Context, r RefreshRecord, replaced *[sha256.Size]byte) error
 	KeyStates
 	RefreshStore
 }
@@ -88,11 +98,17 @@ type Service struct {
 	Store  Store
 	Issuer *token.Issuer
 	Stage  apikey.Stage
+	// TokenLimit is how many tokens a secret key may obtain per minute,
+	// exchanges and refreshes together; zero means DefaultTokenLimit.
+	TokenLimit int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Retention is how long audit events are kept; zero means
 	// audit.DefaultRetention.
 	Retention time.Duration
+
+	// over holds the keys this container saw refused for their rate.
+	over overLimit
 }
 
 func (s *Service) now() time.Time {
@@ -139,7 +155,8 @@ func (s *Service) Authenticate(ctx context.Context, appKey, appSecret string) (C
 // Exchange checks a key pair and issues tokens for a new refresh family.
 // requested narrows the access token's scope (nil: every scope of the
 // secret key); the refresh token keeps the narrowed scope. Failures:
-// ErrInvalidCredentials, then ErrInvalidScope.
+// ErrInvalidCredentials, then ErrInvalidScope, then a *Limited when the
+// secret key obtained its tokens of the minute.
 func (s *Service) Exchange(ctx context.Context, appKey, appSecret string, requested []string) (Tokens, error) {
 	c, err := s.Authenticate(ctx, appKey, appSecret)
 	if err != nil {
@@ -210,54 +227,6 @@ type grant struct {
 	refreshScope string
 	// replaces is the refresh token this issue rotates, nil for a new family.
 	replaces *[sha256.Size]byte
-}
-
-// issue signs an access token and stores a fresh refresh token of the
-// family, rotating the one it replaces in the same write.
-func (s *Service) issue(ctx context.Context, g grant) (Tokens, error) {
-	at, err := s.Issuer.Issue(ctx, g.subject)
-	if err != nil {
-		return Tokens{}, fmt.Errorf("sign access token: %w", err)
-	}
-	rt, digest, err := newRefreshToken()
-	if err != nil {
-		return Tokens{}, err
-	}
-	authTime := g.subject.AuthTime.UTC().Truncate(time.Second)
-	rec := RefreshRecord{
-		Digest:      digest,
-		FamilyID:    g.family,
-		SecretKeyID: g.subject.SecretKeyID,
-		PublicKeyID: g.subject.PublicKeyID,
-		SecretGen:   g.subject.SecretGen,
-		PublicGen:   g.subject.PublicGen,
-		MID:         g.subject.MID,
-		Scope:       g.refreshScope,
-		AuthTime:    authTime,
-		ValidUntil:  g.subject.NotAfter,
-		IssuedAt:    s.now(),
-		// A family ends RefreshTTL after the exchange that started it,
-		// however often it is refreshed.
-		ExpiresAt: authTime.Add(RefreshTTL),
-	}
-	if g.replaces == nil {
-		err = s.Store.RecordExchange(ctx, rec)
-	} else {
-		err = s.Store.RotateRefresh(ctx, *g.replaces, rec)
-	}
-	if err != nil {
-		return Tokens{}, fmt.Errorf("record exchange: %w", err)
-	}
-	return Tokens{
-		AccessToken:  at.Token,
-		RefreshToken: rt,
-		IssuedAt:     at.IssuedAt,
-		ExpiresAt:    at.ExpiresAt,
-		ClientID:     g.subject.PublicKeyID,
-		SecretKeyID:  g.subject.SecretKeyID,
-		MID:          g.subject.MID,
-		Scope:        g.subject.Scopes,
-	}, nil
 }
 
 // earliest returns the earlier of two optional times.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -16,13 +17,19 @@ import (
 // fakeStore is an in-memory Store with the same conditional semantics as
 // the DynamoDB adapter.
 type fakeStore struct {
-	mu       sync.Mutex
-	creds    map[apikey.Digest]*Credential
-	states   map[string]KeyState
-	refresh  map[[sha256.Size]byte]*RefreshRecord
-	families map[string]time.Time // revoked family -> until
-	lastUsed map[string]time.Time
-	reads    int // KeyStates calls
+	mu        sync.Mutex
+	creds     map[apikey.Digest]*Credential
+	states    map[string]KeyState
+	refresh   map[[sha256.Size]byte]*RefreshRecord
+	families  map[string]time.Time // revoked family -> until
+	lastUsed  map[string]time.Time
+	counts    map[string]int // tokens by secret key and minute
+	reads     int            // KeyStates calls
+	withdrawn int            // WithdrawIssue calls
+	// writeErr, when set, fails RecordExchange and RotateRefresh, which
+	// first call onWrite when it is set.
+	writeErr error
+	onWrite  func()
 	lookups  int // LookupCredentials calls
 	events   []audit.Event
 }
@@ -34,8 +41,12 @@ func newFakeStore() *fakeStore {
 		refresh:  map[[sha256.Size]byte]*RefreshRecord{},
 		families: map[string]time.Time{},
 		lastUsed: map[string]time.Time{},
+		counts:   map[string]int{},
 	}
 }
+
+// countKey names the count r is counted in.
+func countKey(r RefreshRecord) string { return r.SecretKeyID + "#" + TokenMinute(r.IssuedAt).String() }
 
 func (f *fakeStore) LookupCredentials(_ context.Context, a, b apikey.Digest) (*Credential, *Credential, error) {
 	f.mu.Lock()
@@ -50,17 +61,32 @@ func (f *fakeStore) pairAdmitted(r RefreshRecord) bool {
 	return admitsAll(f.states, r.MID, r.IssuedAt, KeyRef{r.SecretKeyID, r.SecretGen}, KeyRef{r.PublicKeyID, r.PublicGen})
 }
 
-func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord) error {
+// writing runs onWrite and returns writeErr.
+func (f *fakeStore) writing() error {
+	if f.onWrite != nil {
+		f.onWrite()
+	}
+	return f.writeErr
+}
+
+func (f *fakeStore) RecordExchange(_ context.Context, r RefreshRecord, limit int) error {
+	if err := f.writing(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.pairAdmitted(r) {
+	switch {
+	case !f.pairAdmitted(r):
 		return apikey.ErrNotFound
+	case f.counts[countKey(r)] >= limit:
+		return ErrRateLimited
 	}
 	f.put(r)
 	return nil
 }
 
 func (f *fakeStore) put(r RefreshRecord) {
+	f.counts[countKey(r)]++
 	f.refresh[r.Digest] = &r
 	f.lastUsed[r.SecretKeyID], f.lastUsed[r.PublicKeyID] = r.IssuedAt, r.IssuedAt
 }
@@ -88,7 +114,10 @@ func (f *fakeStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*Refr
 	return nil, nil
 }
 
-func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord) error {
+func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next RefreshRecord, limit int) error {
+	if err := f.writing(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, revoked := f.families[next.FamilyID]; revoked || !f.pairAdmitted(next) {
@@ -98,9 +127,29 @@ func (f *fakeStore) RotateRefresh(_ context.Context, old [sha256.Size]byte, next
 	if !ok || r.RotatedAt != nil || r.RevokedAt != nil {
 		return ErrRefreshConflict
 	}
+	if f.counts[countKey(next)] >= limit {
+		return ErrRateLimited
+	}
 	at := next.IssuedAt
 	r.RotatedAt = &at
 	f.put(next)
+	return nil
+}
+
+func (f *fakeStore) WithdrawIssue(_ context.Context, r RefreshRecord, replaced *[sha256.Size]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.withdrawn++
+	rec, ok := f.refresh[r.Digest]
+	if !ok {
+		return errors.New("withdraw: no such token")
+	}
+	at := r.IssuedAt
+	rec.RevokedAt = &at
+	f.counts[countKey(r)]--
+	if replaced != nil {
+		f.refresh[*replaced].RotatedAt = nil
+	}
 	return nil
 }
 

@@ -60,11 +60,15 @@ type RefreshRecord struct {
 type RefreshStore interface {
 	// LookupRefresh returns the record of a token digest, nil when unknown.
 	LookupRefresh(ctx context.Context, digest [sha256.Size]byte) (*RefreshRecord, error)
-	// RotateRefresh marks old rotated, stores next and sets last_used on
-	// both keys in one conditional write. ErrRefreshConflict when old was
-	// rotated or revoked meanwhile; ErrInvalidGrant when the family was
-	// revoked or a key is gone, revoked, or rolled past next's generations.
-	RotateRefresh(ctx context.Context, old [sha256.Size]byte, next RefreshRecord) error
+	// RotateRefresh marks old rotated, stores next, sets last_used on both
+	// keys and counts one token of next.SecretKeyID in the minute of
+	// next.IssuedAt, in one conditional write. ErrInvalidGrant when the
+	// family was revoked or a key is gone, revoked, or rolled past next's
+	// generations; else ErrRefreshConflict when old was rotated or revoked
+	// meanwhile; else ErrRateLimited when the key already obtained limit
+	// tokens in that minute (see Store.RecordExchange). A refused write
+	// changes nothing.
+	RotateRefresh(ctx context.Context, old [sha256.Size]byte, next RefreshRecord, limit int) error
 	// RevokeFamily marks r revoked and bars every token of its family from
 	// rotation until the given time, appending the audit event, in one
 	// write.
@@ -75,7 +79,8 @@ type RefreshStore interface {
 // same family. A token that was already rotated is a reuse: the whole family
 // is revoked. Both keys must still stand (KeyState.Admits). client, when
 // set, must be the key pair the token was issued to. requested narrows the
-// new access token's scope. Failures: ErrInvalidGrant, ErrInvalidScope.
+// new access token's scope. Failures: ErrInvalidGrant, ErrInvalidScope,
+// then a *Limited when the secret key obtained its tokens of the minute.
 func (s *Service) Refresh(ctx context.Context, refreshToken string, client *Client, requested []string) (Tokens, error) {
 	if !IsRefreshToken(refreshToken) {
 		return Tokens{}, refusedGrant(ReasonMalformed)

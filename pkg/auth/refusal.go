@@ -17,6 +17,7 @@ const (
 	ReasonRefreshReused  = "refresh_reused"  // a rotated refresh token came back: family revoked
 	ReasonOtherClient    = "other_client"    // the refresh token was issued to another key pair
 	ReasonKeyGone        = "key_gone"        // a key behind the refresh token no longer admits it
+	ReasonRateLimited    = "rate_limited"    // the secret key obtained its tokens of the minute
 )
 
 // Refused is a refused key pair or refresh token with its internal reason.
@@ -38,8 +39,11 @@ func refusedGrant(reason string) error { return &Refused{Err: ErrInvalidGrant, R
 // ReasonOf returns the internal reason of a refusal ("" when err is none).
 func ReasonOf(err error) string {
 	var r *Refused
-	if errors.As(err, &r) {
+	switch {
+	case errors.As(err, &r):
 		return r.Reason
+	case errors.Is(err, ErrRateLimited):
+		return ReasonRateLimited
 	}
 	return ""
 }

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/flexfactor/credplane/pkg/apikey"
 )
@@ -28,9 +30,12 @@ var timeouts = retry.IsErrorTimeouts(retry.DefaultTimeouts)
 // unreachable endpoint rather than a refusal or a defect.
 func Transient(err error) bool {
 	var send *smithyhttp.RequestSendError
+	var canceled *types.TransactionCanceledException
 	switch {
 	case err == nil:
 		return false
+	case errors.As(err, &canceled):
+		return onlyConflicts(canceled)
 	case errors.Is(err, context.DeadlineExceeded):
 		// The SDK does not retry past its context, but the dependency was
 		// too slow for the budget, not wrong.
@@ -41,6 +46,25 @@ func Transient(err error) bool {
 		return true
 	}
 	return retryables.IsErrorRetryable(err).Bool() || timeouts.IsErrorTimeout(err).Bool()
+}
+
+// onlyConflicts reports whether a transaction was canceled only because
+// another transaction was at work on some of its items (every reason
+// TransactionConflict or None): nothing was written, and the same write a
+// moment later will not meet it. Concurrent token requests of one key meet
+// on its record and on its count of tokens.
+func onlyConflicts(tce *types.TransactionCanceledException) bool {
+	conflict := false
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			conflict = true
+		case "None", "":
+		default:
+			return false
+		}
+	}
+	return conflict
 }
 
 // Call runs one SDK operation, such as client.GetItem, and classifies its

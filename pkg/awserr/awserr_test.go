@@ -35,6 +35,15 @@ func response(status int, api error) error {
 	}})
 }
 
+// canceledFor is a canceled transaction with one reason per item.
+func canceledFor(codes ...string) error {
+	tce := &ddbtypes.TransactionCanceledException{}
+	for _, c := range codes {
+		tce.CancellationReasons = append(tce.CancellationReasons, ddbtypes.CancellationReason{Code: aws.String(c)})
+	}
+	return tce
+}
+
 func generic(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
 
 func TestTransient(t *testing.T) {
@@ -70,6 +79,10 @@ func TestTransient(t *testing.T) {
 		{"validation", response(400, generic("ValidationException")), false},
 		{"conditional check", response(400, &ddbtypes.ConditionalCheckFailedException{}), false},
 		{"transaction canceled", response(400, &ddbtypes.TransactionCanceledException{}), false},
+		{"transaction canceled by a condition", response(400, canceledFor("None", "ConditionalCheckFailed", "TransactionConflict")), false},
+		// A transaction canceled only because others were at work on its
+		// items wrote nothing, and will not meet them again.
+		{"transaction canceled by conflicts", response(400, canceledFor("None", "TransactionConflict", "None")), true},
 		{"no such table", response(400, &ddbtypes.ResourceNotFoundException{}), false},
 		{"kms bad ciphertext", response(400, &kmstypes.InvalidCiphertextException{}), false},
 		{"kms disabled key", response(400, &kmstypes.DisabledException{}), false},

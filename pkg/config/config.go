@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/auth"
 )
 
 // Config is everything a function needs from its environment.
@@ -45,6 +46,9 @@ type Config struct {
 	// (CURSOR_SECRET_ARN): how deployments pass it, so that the value never
 	// sits in the function's configuration.
 	CursorSecretARN string
+	// TokenRateLimit is how many tokens a secret key may obtain per minute,
+	// exchanges and refreshes together (TOKEN_RATE_LIMIT).
+	TokenRateLimit int
 }
 
 // Defaults of the token issuer per stage (upstream API hosts).
@@ -80,6 +84,11 @@ func fromLookup(get func(string) string) (Config, error) {
 			c.VerifyKeyIDs = append(c.VerifyKeyIDs, keyID(id))
 		}
 	}
+	limit, err := TokenRateLimit(get("TOKEN_RATE_LIMIT"))
+	if err != nil {
+		return Config{}, err
+	}
+	c.TokenRateLimit = limit
 	if c.CursorSecret != "" && len(c.CursorSecret) < apikey.MinCursorKeyLen {
 		return Config{}, fmt.Errorf("config: CURSOR_SECRET must be at least %d bytes", apikey.MinCursorKeyLen)
 	}
@@ -122,6 +131,19 @@ func keyID(ref string) string {
 		}
 	}
 	return ref
+}
+
+// TokenRateLimit reads TOKEN_RATE_LIMIT: a whole number of tokens per
+// minute, at least 1; empty means auth.DefaultTokenLimit.
+func TokenRateLimit(v string) (int, error) {
+	if v == "" {
+		return auth.DefaultTokenLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("config: TOKEN_RATE_LIMIT must be a whole number of tokens per minute, at least 1, not %q", v)
+	}
+	return n, nil
 }
 
 // VerificationKeys are the KMS keys whose tokens are accepted: the signing

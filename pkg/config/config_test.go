@@ -17,6 +17,9 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c.Stage != "sandbox" || c.Issuer != "https://api-sandbox.flex-charge.com" || c.Audience != c.Issuer+"/v1" || c.Region != "us-east-1" {
 		t.Fatalf("%+v", c)
 	}
+	if c.TokenRateLimit != 60 {
+		t.Fatalf("TokenRateLimit = %d, want 60", c.TokenRateLimit)
+	}
 	if !slices.Equal(c.VerificationKeys(), []string{"sig", "old1", "old2"}) {
 		t.Fatalf("VerificationKeys = %q", c.VerificationKeys())
 	}
@@ -84,5 +87,20 @@ func TestKeyARNsBecomeKeyIDs(t *testing.T) {
 	want := []string{"0f4a2c9e-1b7d-4e3a-9c55-2d8e6f1a7b30", "mrk-1234abcd12ab34cd56ef1234567890ab", "stack-key-id", "alias/credplane-sandbox-signing"}
 	if !slices.Equal(c.VerificationKeys(), want) {
 		t.Fatalf("VerificationKeys = %q, want %q", c.VerificationKeys(), want)
+	}
+}
+
+func TestTokenRateLimit(t *testing.T) {
+	base := func(v string) map[string]string {
+		return map[string]string{"TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k", "TOKEN_RATE_LIMIT": v}
+	}
+	c, err := fromLookup(lookup(base("250")))
+	if err != nil || c.TokenRateLimit != 250 {
+		t.Fatalf("TOKEN_RATE_LIMIT=250: %d, %v", c.TokenRateLimit, err)
+	}
+	for _, bad := range []string{"0", "-1", "1.5", "60/min", " 60"} {
+		if _, err := fromLookup(lookup(base(bad))); err == nil || !strings.Contains(err.Error(), "TOKEN_RATE_LIMIT") {
+			t.Errorf("TOKEN_RATE_LIMIT=%q: %v", bad, err)
+		}
 	}
 }

@@ -74,15 +74,16 @@ func TestStoredFormat(t *testing.T) {
 	other.Token, other.LockedUntil = "tok-3", fixedNow.Add(time.Minute)
 	must(t, func() error { return st.TakeOverIdempotencyKey(ctx, other, "tok-2") })
 
-	// An exchange, a rotation and the revocation of the family.
+	// An exchange, a rotation (each counted in its minute) and the
+	// revocation of the family.
 	refresh := func(b byte) auth.RefreshRecord {
 		r := auth.RefreshRecord{FamilyID: "fam_fmt", SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, SecretGen: 1, PublicGen: 1, MID: "mid_fmt",
 			Scope: "charges:read", AuthTime: fixedNow, ValidUntil: at(2 * time.Hour), IssuedAt: fixedNow.Add(time.Duration(b) * time.Minute), ExpiresAt: fixedNow.Add(time.Hour)}
 		r.Digest[0] = b
 		return r
 	}
-	must(t, func() error { return st.RecordExchange(ctx, refresh(1)) })
-	must(t, func() error { return st.RotateRefresh(ctx, refresh(1).Digest, refresh(2)) })
+	must(t, func() error { return st.RecordExchange(ctx, refresh(1), unlimited) })
+	must(t, func() error { return st.RotateRefresh(ctx, refresh(1).Digest, refresh(2), unlimited) })
 	must(t, func() error {
 		return st.RevokeFamily(ctx, refresh(2), fixedNow.Add(3*time.Minute), fixedNow.Add(48*time.Hour), nil)
 	})
@@ -128,7 +129,7 @@ func TestStoredFormat(t *testing.T) {
 	digestPK := func(b byte) string { d := digest(b); return "DIGEST#" + hex.EncodeToString(d[:]) }
 	got := dump(t,
 		"KEY#key_fmt_sec", "KEY#key_fmt_pub", digestPK(1), digestPK(2), digestPK(3), idem(claim), idem(other),
-		refreshPK(1), refreshPK(2), "FAMILY#fam_fmt",
+		refreshPK(1), refreshPK(2), "FAMILY#fam_fmt", "RATE#key_fmt_sec#2024-11-16T12:01Z", "RATE#key_fmt_sec#2024-11-16T12:02Z",
 		"MID#mid_fmt_ob", "KEY#key_fmt_obpub", "KEY#key_fmt_obsec", digestPK(4), digestPK(5), digestPK(7), digestPK(8), digestPK(9))
 	want, err := os.ReadFile("testdata/items.golden")
 	if err != nil {
@@ -233,11 +234,11 @@ func TestReadsItemsWithoutGenerations(t *testing.T) {
 	exchange := auth.RefreshRecord{FamilyID: "fam_old2", SecretKeyID: "key_fmt_old", PublicKeyID: "key_fmt_old2", SecretGen: 1, PublicGen: 1,
 		MID: "mid_fmt_old", AuthTime: fixedNow, IssuedAt: fixedNow, ExpiresAt: fixedNow.Add(time.Hour)}
 	exchange.Digest[0] = 0x0b
-	if err := st.RecordExchange(ctx, exchange); err != nil {
+	if err := st.RecordExchange(ctx, exchange, unlimited); err != nil {
 		t.Fatalf("an exchange of the first generation: %v", err)
 	}
 	exchange.Digest[0], exchange.SecretGen = 0x0c, 2
-	if err := st.RecordExchange(ctx, exchange); !errors.Is(err, apikey.ErrNotFound) {
+	if err := st.RecordExchange(ctx, exchange, unlimited); !errors.Is(err, apikey.ErrNotFound) {
 		t.Fatalf("an exchange of the second generation: %v", err)
 	}
 }

@@ -25,29 +25,35 @@ const attrRotatedAt = "rotated_at"
 func refreshPK(d []byte) string { return "REFRESH#" + hexOf(d) }
 func familyPK(id string) string { return "FAMILY#" + id }
 
-// RecordExchange stores the refresh token of a new family and sets
-// last_used on both keys in one transaction. A key deleted, or rolled past
-// the generation presented, meanwhile fails the write with
-// apikey.ErrNotFound, so such a key never gets a refresh token.
-func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord) error {
+// RecordExchange stores the refresh token of a new family, sets last_used
+// on both keys and counts the token against the secret key's limit, in one
+// transaction. A key deleted, or rolled past the generation presented,
+// meanwhile fails the write with apikey.ErrNotFound, so such a key never
+// gets a refresh token; a key at its limit fails it with
+// auth.ErrRateLimited.
+func (st *Store) RecordExchange(ctx context.Context, r auth.RefreshRecord, limit int) error {
 	var t txn
 	t.add(itemRefresh, st.put(newRefreshRecord(r), absent()))
 	st.addTouches(&t, r)
+	t.add(itemRate, st.countToken(r.SecretKeyID, r.IssuedAt, limit))
 	why, err := st.write(ctx, &t)
-	if why.failed(itemSecretKey, itemPublicKey) {
+	switch {
+	case why.failed(itemSecretKey, itemPublicKey):
 		return apikey.ErrNotFound
-	}
-	if err != nil {
+	case why.failed(itemRate):
+		return auth.ErrRateLimited
+	case err != nil:
 		return fmt.Errorf("record exchange: %w", err)
 	}
 	return nil
 }
 
 // RotateRefresh marks the old token rotated (it stays as a tombstone until
-// its TTL), stores its successor and sets last_used on both keys, in one
-// transaction that also checks the family is not revoked. Of concurrent
-// rotations of one token at most one commits.
-func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
+// its TTL), stores its successor, sets last_used on both keys and counts
+// the token against the secret key's limit, in one transaction that also
+// checks the family is not revoked. Of concurrent rotations of one token
+// at most one commits.
+func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next auth.RefreshRecord, limit int) error {
 	var t txn
 	t.add(itemPresented, st.update(key{refreshPK(old[:]), skRefresh},
 		expression.Set(name(attrRotatedAt), value(stamp(next.IssuedAt))),
@@ -55,6 +61,7 @@ func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next 
 	t.add(itemRefresh, st.put(newRefreshRecord(next), absent()))
 	t.add(itemFamily, st.check(key{familyPK(next.FamilyID), skRevoked}, absent()))
 	st.addTouches(&t, next)
+	t.add(itemRate, st.countToken(next.SecretKeyID, next.IssuedAt, limit))
 	why, err := st.write(ctx, &t)
 	switch {
 	case why.failed(itemFamily, itemSecretKey, itemPublicKey):
@@ -63,6 +70,8 @@ func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next 
 		// Rotated or revoked by someone else, or being rotated right now:
 		// either way the token was presented twice.
 		return auth.ErrRefreshConflict
+	case why.failed(itemRate):
+		return auth.ErrRateLimited
 	case err != nil:
 		return fmt.Errorf("rotate refresh token: %w", err)
 	}
@@ -130,4 +139,24 @@ func (st *Store) touch(id string, gen int64, at time.Time) types.TransactWriteIt
 	return st.update(key{keyPK(id), skMeta},
 		expression.Set(name(attrLastUsed), value(stamp(at))),
 		expression.And(exists(), notRevoked(), admits.Or(inGrace)))
+}
+
+// WithdrawIssue marks r revoked, takes its token off the secret key's
+// count and, for a rotation, clears the rotation of the token it replaced
+// (only the one that r's rotation made), in one transaction.
+func (st *Store) WithdrawIssue(ctx context.Context, r auth.RefreshRecord, replaced *[sha256.Size]byte) error {
+	var t txn
+	t.add(itemRefresh, st.update(key{refreshPK(r.Digest[:]), skRefresh},
+		expression.Set(name(attrRevokedAt), name(attrRevokedAt).IfNotExists(value(stamp(r.IssuedAt)))),
+		exists()))
+	t.add(itemRate, st.uncountToken(r.SecretKeyID, r.IssuedAt))
+	if replaced != nil {
+		t.add(itemPresented, st.update(key{refreshPK(replaced[:]), skRefresh},
+			expression.Remove(name(attrRotatedAt)),
+			name(attrRotatedAt).Equal(value(stamp(r.IssuedAt)))))
+	}
+	if _, err := st.write(ctx, &t); err != nil {
+		return fmt.Errorf("withdraw issue: %w", err)
+	}
+	return nil
 }

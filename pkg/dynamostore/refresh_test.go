@@ -69,13 +69,13 @@ func TestRotateRefreshIsConditional(t *testing.T) {
 		return r
 	}
 	a, b, c, d := rec(1), rec(2), rec(3), rec(4)
-	if err := store().RecordExchange(ctx, a); err != nil {
+	if err := store().RecordExchange(ctx, a, unlimited); err != nil {
 		t.Fatal(err)
 	}
-	if err := store().RotateRefresh(ctx, a.Digest, b); err != nil {
+	if err := store().RotateRefresh(ctx, a.Digest, b, unlimited); err != nil {
 		t.Fatal(err)
 	}
-	if err := store().RotateRefresh(ctx, a.Digest, c); !errors.Is(err, auth.ErrRefreshConflict) {
+	if err := store().RotateRefresh(ctx, a.Digest, c, unlimited); !errors.Is(err, auth.ErrRefreshConflict) {
 		t.Fatalf("second rotation of a: %v", err)
 	}
 	if got, _ := store().LookupRefresh(ctx, c.Digest); got != nil {
@@ -88,7 +88,7 @@ func TestRotateRefreshIsConditional(t *testing.T) {
 	if err := store().RevokeFamily(ctx, b, now, now.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := store().RotateRefresh(ctx, b.Digest, d); !errors.Is(err, auth.ErrInvalidGrant) {
+	if err := store().RotateRefresh(ctx, b.Digest, d, unlimited); !errors.Is(err, auth.ErrInvalidGrant) {
 		t.Fatalf("rotation in a revoked family: %v", err)
 	}
 	if gotB, _ := store().LookupRefresh(ctx, b.Digest); gotB == nil || gotB.RevokedAt == nil || gotB.RotatedAt != nil {
@@ -124,7 +124,7 @@ func TestExchangeWritesAreConditionedOnTheGeneration(t *testing.T) {
 		return r
 	}
 	exchange := func(r auth.RefreshRecord) error {
-		err := store().RecordExchange(ctx, r)
+		err := store().RecordExchange(ctx, r, unlimited)
 		if stored, _ := store().LookupRefresh(ctx, r.Digest); (err == nil) != (stored != nil) {
 			t.Fatalf("exchange of generation %d: err %v, stored %v", r.SecretGen, err, stored != nil)
 		}
@@ -145,10 +145,10 @@ func TestExchangeWritesAreConditionedOnTheGeneration(t *testing.T) {
 	if err := exchange(rec(4, 1)); !errors.Is(err, apikey.ErrNotFound) {
 		t.Fatalf("generation 1 after two rolls: %v", err)
 	}
-	if err := store().RotateRefresh(ctx, rec(2, 2).Digest, rec(5, 1)); !errors.Is(err, auth.ErrInvalidGrant) {
+	if err := store().RotateRefresh(ctx, rec(2, 2).Digest, rec(5, 1), unlimited); !errors.Is(err, auth.ErrInvalidGrant) {
 		t.Fatalf("rotation into generation 1: %v", err)
 	}
-	if err := store().RotateRefresh(ctx, rec(2, 2).Digest, rec(6, 3)); err != nil {
+	if err := store().RotateRefresh(ctx, rec(2, 2).Digest, rec(6, 3), unlimited); err != nil {
 		t.Fatalf("rotation into generation 3: %v", err)
 	}
 }

@@ -11,6 +11,9 @@
 //	REFRESH#<hex>  / REFRESH a refresh token's digest, with a TTL; a rotated or
 //	                         revoked one stays (a tombstone) until its TTL
 //	FAMILY#<id>    / REVOKED a revoked refresh family, with a TTL
+//	RATE#<key id>#<minute> / RATE  the tokens a secret key obtained in one minute
+//	                         (2006-01-02T15:04Z), counted by the token transactions,
+//	                         expiring at the minute's end
 //	IDEM#<mid>#<key id>#<hex> / IDEM  a calling key's idempotency claim on a create
 //	                         (hex: SHA-256 of the idempotency key), 24 h TTL
 //

@@ -18,6 +18,9 @@ import (
 
 var env *localenv.Env
 
+// unlimited is a token limit no test reaches.
+const unlimited = 1 << 30
+
 func TestMain(m *testing.M) {
 	os.Exit(localenv.Main(m, func(e *localenv.Env) { env = e }))
 }
@@ -110,7 +113,7 @@ func TestRecordExchangeTouchesBothKeys(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	rec := auth.RefreshRecord{FamilyID: "f", SecretKeyID: sec.Key.ID, PublicKeyID: pub.Key.ID, SecretGen: 1, PublicGen: 1, MID: "mid_store3", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	rec.Digest[0] = 7
-	if err := store().RecordExchange(context.Background(), rec); err != nil {
+	if err := store().RecordExchange(context.Background(), rec, unlimited); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{sec.Key.ID, pub.Key.ID} {
@@ -129,7 +132,7 @@ func TestRecordExchangeTouchesBothKeys(t *testing.T) {
 	// A key that does not exist (deleted meanwhile) fails the whole write.
 	rec.Digest[0] = 8
 	rec.SecretKeyID = "key_missing"
-	if err := store().RecordExchange(context.Background(), rec); !errors.Is(err, apikey.ErrNotFound) {
+	if err := store().RecordExchange(context.Background(), rec, unlimited); !errors.Is(err, apikey.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
 	if got := countItems(t, "REFRESH#08"+zeros(62)); got != 0 {

@@ -28,6 +28,7 @@ const (
 	itemFamily      = "family"          // a refresh family's revocation marker
 	itemSecretKey   = "secret key"      // last_used on the secret key of an exchange
 	itemPublicKey   = "public key"      // last_used on the public key of an exchange
+	itemRate        = "token count"     // the secret key's count of tokens in the minute
 )
 
 // Cancellation codes of a transaction's items (TransactionCanceledException).

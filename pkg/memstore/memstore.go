@@ -38,6 +38,8 @@ type Store struct {
 	refresh  map[[sha256.Size]byte]*auth.RefreshRecord
 	families map[string]time.Time // revoked family -> until
 	claims   map[string]*claim    // IDEM#<mid>#<key id>#<hex> / IDEM
+	// counts are the tokens each secret key obtained in a minute.
+	counts map[tokenMinute]int
 	// onboarded is each merchant's onboarding claim: the secret key id of
 	// its last onboarding (MID#<mid> / ONBOARD).
 	onboarded map[string]string
@@ -60,6 +62,7 @@ func (st *Store) lock() {
 		st.refresh = map[[sha256.Size]byte]*auth.RefreshRecord{}
 		st.families = map[string]time.Time{}
 		st.claims = map[string]*claim{}
+		st.counts = map[tokenMinute]int{}
 		st.onboarded = map[string]string{}
 		st.events = map[string][]audit.Event{}
 	}

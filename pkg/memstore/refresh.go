@@ -10,11 +10,13 @@ import (
 	"github.com/flexfactor/credplane/pkg/auth"
 )
 
-// RecordExchange stores the refresh token of a new family and sets
-// last_used on both keys, provided both still admit the generations
-// presented (see touchable): else apikey.ErrNotFound. A digest already
+// RecordExchange stores the refresh token of a new family, sets last_used
+// on both keys and counts the token of the minute, provided both keys
+// still admit the generations presented (see touchable): else
+// apikey.ErrNotFound; and provided the secret key obtained fewer than
+// limit tokens in the minute: else auth.ErrRateLimited. A digest already
 // stored fails it too.
-func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
+func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord, limit int) error {
 	st.lock()
 	defer st.mu.Unlock()
 	_, taken := st.refresh[r.Digest]
@@ -22,6 +24,8 @@ func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
 	switch {
 	case !secOK || !pubOK:
 		return apikey.ErrNotFound
+	case st.counts[minuteOf(r)] >= limit:
+		return auth.ErrRateLimited
 	case taken:
 		return wrap("record exchange", errConditionFailed)
 	case r.SecretKeyID == r.PublicKeyID:
@@ -31,11 +35,13 @@ func (st *Store) RecordExchange(_ context.Context, r auth.RefreshRecord) error {
 	return nil
 }
 
-// RotateRefresh marks old rotated (it stays as a tombstone), stores next
-// and sets last_used on both keys, all at once. auth.ErrInvalidGrant when
-// next's family was revoked or a key no longer admits next's generations;
-// else auth.ErrRefreshConflict when old is unknown, rotated or revoked.
-func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next auth.RefreshRecord) error {
+// RotateRefresh marks old rotated (it stays as a tombstone), stores next,
+// sets last_used on both keys and counts the token of the minute, all at
+// once. auth.ErrInvalidGrant when next's family was revoked or a key no
+// longer admits next's generations; else auth.ErrRefreshConflict when old
+// is unknown, rotated or revoked; else auth.ErrRateLimited when the secret
+// key obtained limit tokens in the minute.
+func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next auth.RefreshRecord, limit int) error {
 	st.lock()
 	defer st.mu.Unlock()
 	prev, found := st.refresh[old]
@@ -47,6 +53,8 @@ func (st *Store) RotateRefresh(_ context.Context, old [sha256.Size]byte, next au
 		return auth.ErrInvalidGrant
 	case !found || prev.RotatedAt != nil || prev.RevokedAt != nil:
 		return auth.ErrRefreshConflict
+	case st.counts[minuteOf(next)] >= limit:
+		return auth.ErrRateLimited
 	case taken:
 		return wrap("rotate refresh token", errConditionFailed)
 	case next.SecretKeyID == next.PublicKeyID:
@@ -74,9 +82,21 @@ func (st *Store) touchable(id string, gen int64, at time.Time) bool {
 	return k.Generation == gen || (k.Generation == gen+1 && inGrace)
 }
 
-// putRefresh stores a new refresh token and sets last_used on its keys
-// (touchable holds for both).
+// tokenMinute names a secret key's count of tokens in one minute.
+type tokenMinute struct {
+	keyID  string
+	minute time.Time
+}
+
+// minuteOf is the count a token issued as r is counted in.
+func minuteOf(r auth.RefreshRecord) tokenMinute {
+	return tokenMinute{r.SecretKeyID, auth.TokenMinute(r.IssuedAt)}
+}
+
+// putRefresh stores a new refresh token, sets last_used on its keys
+// (touchable holds for both) and counts the token.
 func (st *Store) putRefresh(r auth.RefreshRecord) {
+	st.counts[minuteOf(r)]++
 	r.AuthTime, r.IssuedAt, r.ExpiresAt = sec(r.AuthTime), sec(r.IssuedAt), sec(r.ExpiresAt)
 	r.ValidUntil = secp(r.ValidUntil)
 	r.RotatedAt, r.RevokedAt = nil, nil
@@ -120,5 +140,34 @@ func (st *Store) RevokeFamily(_ context.Context, r auth.RefreshRecord, at, until
 		rec.RevokedAt = &t
 	}
 	st.families[r.FamilyID] = sec(until)
+	return nil
+}
+
+// WithdrawIssue marks r revoked (keeping an earlier revocation), takes its
+// token off the secret key's count and, when replaced is set, clears the
+// rotation that r's rotation made, all at once; an error, and no change,
+// when r is unknown, no token is counted, or replaced was not rotated by r.
+func (st *Store) WithdrawIssue(_ context.Context, r auth.RefreshRecord, replaced *[sha256.Size]byte) error {
+	st.lock()
+	defer st.mu.Unlock()
+	rec, ok := st.refresh[r.Digest]
+	var prev *auth.RefreshRecord
+	if replaced != nil {
+		prev = st.refresh[*replaced]
+	}
+	switch {
+	case !ok, st.counts[minuteOf(r)] <= 0:
+		return wrap("withdraw issue", errConditionFailed)
+	case replaced != nil && (prev == nil || prev.RotatedAt == nil || !prev.RotatedAt.Equal(sec(r.IssuedAt))):
+		return wrap("withdraw issue", errConditionFailed)
+	}
+	if rec.RevokedAt == nil {
+		at := sec(r.IssuedAt)
+		rec.RevokedAt = &at
+	}
+	st.counts[minuteOf(r)]--
+	if prev != nil {
+		prev.RotatedAt = nil
+	}
 	return nil
 }

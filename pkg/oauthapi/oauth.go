@@ -19,6 +19,9 @@ const (
 	CodeUnsupportedGrantType = "unsupported_grant_type"
 	CodeInvalidScope         = "invalid_scope"
 	CodeUnsupportedTokenType = "unsupported_token_type"
+	// CodeTooManyRequests is not RFC 6749's: this API's answer to a key
+	// past its token limit (429).
+	CodeTooManyRequests = "too_many_requests"
 )
 
 // Public descriptions of OAuth 2.0 failures.

@@ -2,7 +2,9 @@ package oauthapi
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/flexfactor/credplane/pkg/auth"
 )
@@ -15,8 +17,17 @@ type refusal struct {
 	Status int
 	Code   string
 	Desc   string
-	// Upstream is the message of upstream's shape, always a 400 there.
+	// Upstream is the message of upstream's shape (see upstreamStatus).
 	Upstream string
+}
+
+// upstreamStatus is the status of the refusal in upstream's shape: 400 for
+// every refusal but a rate limit's 429.
+func (p refusal) upstreamStatus() int {
+	if p.Status == http.StatusTooManyRequests {
+		return p.Status
+	}
+	return http.StatusBadRequest
 }
 
 // refusalOf maps every domain error of the token routes to its public
@@ -30,8 +41,19 @@ func refusalOf(err error) (refusal, bool) {
 	case errors.Is(err, auth.ErrInvalidScope):
 		// Upstream's shape cannot ask for a scope; the message is OAuth's.
 		return refusal{http.StatusBadRequest, CodeInvalidScope, DescInvalidScope, DescInvalidScope}, true
+	case errors.Is(err, auth.ErrRateLimited):
+		return refusal{http.StatusTooManyRequests, CodeTooManyRequests, MsgTooManyRequests, MsgTooManyRequests}, true
 	}
 	return refusal{}, false
+}
+
+// retryAfter tells a client refused for its key's rate when to come back:
+// the whole seconds left until the next minute, rounded up so that a
+// client that waits that long is not refused again for the same minute.
+func retryAfter(w http.ResponseWriter, err error) {
+	if d := auth.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	}
 }
 
 // oauthRefuse answers a refusal in RFC 6749's shape and logs it with the
@@ -41,6 +63,7 @@ func (h *Handler) oauthRefuse(w http.ResponseWriter, r *http.Request, p refusal,
 		// RFC 6749 §5.2 and RFC 7235: a 401 carries the Basic challenge.
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`", charset="UTF-8"`)
 	}
+	retryAfter(w, err)
 	h.refused(r, "oauth2", p.Code, auth.ReasonOf(err))
 	writeOAuthError(w, p.Status, p.Code, p.Desc)
 }

@@ -16,6 +16,9 @@ const (
 	MsgInvalidCredentials = "Invalid AppKey or AppSecret."
 	// MsgInvalidRefresh is the one message for every refused refresh token.
 	MsgInvalidRefresh = "Invalid refresh token."
+	// MsgTooManyRequests refuses a secret key past its token limit, in
+	// both shapes (429, with Retry-After).
+	MsgTooManyRequests = "Too many token requests."
 )
 
 // upstreamOK is the upstream 200 body; expires is epoch milliseconds.
@@ -61,8 +64,9 @@ func (h *Handler) upstreamToken(w http.ResponseWriter, r *http.Request) {
 	p, refused := refusalOf(err)
 	switch {
 	case refused:
+		retryAfter(w, err)
 		h.refused(r, grant, p.Code, auth.ReasonOf(err))
-		httpapi.JSON(w, http.StatusBadRequest, upstreamFail{Errors: []string{p.Upstream}})
+		httpapi.JSON(w, p.upstreamStatus(), upstreamFail{Errors: []string{p.Upstream}})
 	case err != nil:
 		httpapi.Internal(w, r, h.Log, err)
 	default:

@@ -121,7 +121,10 @@ func (s *authStore) cred(d apikey.Digest) *auth.Credential {
 	}
 	return &c
 }
-func (s *authStore) RecordExchange(context.Context, auth.RefreshRecord) error { return nil }
+func (s *authStore) RecordExchange(context.Context, auth.RefreshRecord, int) error { return nil }
+func (s *authStore) WithdrawIssue(context.Context, auth.RefreshRecord, *[sha256.Size]byte) error {
+	return nil
+}
 func (s *authStore) KeyStates(_ context.Context, ids ...string) (map[string]auth.KeyState, error) {
 	out := map[string]auth.KeyState{}
 	for _, id := range ids {
@@ -138,7 +141,7 @@ func (s *authStore) LookupRefresh(_ context.Context, d [sha256.Size]byte) (*auth
 	}
 	return &r, nil
 }
-func (s *authStore) RotateRefresh(context.Context, [sha256.Size]byte, auth.RefreshRecord) error {
+func (s *authStore) RotateRefresh(context.Context, [sha256.Size]byte, auth.RefreshRecord, int) error {
 	return nil
 }
 func (s *authStore) RevokeFamily(context.Context, auth.RefreshRecord, time.Time, time.Time, *audit.Event) error {

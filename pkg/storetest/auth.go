@@ -71,7 +71,7 @@ var exchangeCases = append([]contractCase{
 		r.AuthTime = r.IssuedAt
 		r.ExpiresAt = r.AuthTime.Add(auth.RefreshTTL)
 		r.RotatedAt, r.RevokedAt = &r.IssuedAt, &r.IssuedAt // not for a new token to say
-		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, r), nil)
+		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, r, unlimited), nil)
 		want := r
 		want.AuthTime, want.IssuedAt, want.ExpiresAt = f.now, f.now, f.now.Add(auth.RefreshTTL)
 		want.ValidUntil, want.RotatedAt, want.RevokedAt = ptr(f.now.Add(time.Hour)), nil, nil
@@ -87,18 +87,18 @@ var exchangeCases = append([]contractCase{
 		first := f.exchanged(p)
 		again := f.token(p)
 		again.Digest, again.FamilyID = first.Digest, "fam_other"
-		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, again), errOther)
+		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, again, unlimited), errOther)
 		f.check("first token", showRefresh(f.refresh(first.Digest)), showRefresh(&first))
 	}},
 	{"refuses one key as secret and public: an error", func(f *fixture) {
 		p := f.pair()
 		r := f.token(p)
 		r.PublicKeyID = r.SecretKeyID
-		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, r), errOther)
+		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, r, unlimited), errOther)
 		f.check("token", showRefresh(f.refresh(r.Digest)), "<nil>")
 	}},
 }, generationCases(func(f *fixture, r auth.RefreshRecord, admitted bool) {
-	err := f.st.RecordExchange(f.ctx, r)
+	err := f.st.RecordExchange(f.ctx, r, unlimited)
 	stored := f.refresh(r.Digest)
 	if admitted {
 		f.checkErr("record exchange", err, nil)
@@ -190,7 +190,7 @@ var rotateCases = append(append([]contractCase{
 		old := f.exchanged(p)
 		next := f.successor(old)
 		next.IssuedAt = f.now.Add(time.Minute + 400*time.Millisecond)
-		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, old.Digest, next), nil)
+		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, old.Digest, next, unlimited), nil)
 		at := f.now.Add(time.Minute)
 		wantOld := old
 		wantOld.RotatedAt = &at
@@ -212,7 +212,7 @@ var rotateCases = append(append([]contractCase{
 		var wg sync.WaitGroup
 		for i := range n {
 			nexts[i] = f.successor(old)
-			wg.Go(func() { errs[i] = f.st.RotateRefresh(f.ctx, old.Digest, nexts[i]) })
+			wg.Go(func() { errs[i] = f.st.RotateRefresh(f.ctx, old.Digest, nexts[i], unlimited) })
 		}
 		wg.Wait()
 		committed := 0
@@ -235,7 +235,7 @@ var rotateCases = append(append([]contractCase{
 	// The token rotated is another pair's: the condition is on next's keys.
 	old := f.exchanged(f.pair())
 	next.FamilyID = old.FamilyID
-	err := f.st.RotateRefresh(f.ctx, old.Digest, next)
+	err := f.st.RotateRefresh(f.ctx, old.Digest, next, unlimited)
 	stored, rotated := f.refresh(next.Digest) != nil, f.refresh(old.Digest).RotatedAt != nil
 	if admitted {
 		f.checkErr("rotate", err, nil)
@@ -258,7 +258,7 @@ func rotateRefusals() []contractCase {
 		want    error
 	}{
 		{"an old token already rotated: ErrRefreshConflict", func(f *fixture, old, _ *auth.RefreshRecord) {
-			f.checkErr("first rotation", f.st.RotateRefresh(f.ctx, old.Digest, f.successor(*old)), nil)
+			f.checkErr("first rotation", f.st.RotateRefresh(f.ctx, old.Digest, f.successor(*old), unlimited), nil)
 		}, auth.ErrRefreshConflict},
 		{"an old token revoked: ErrRefreshConflict", func(f *fixture, old, _ *auth.RefreshRecord) {
 			elsewhere := *old
@@ -270,7 +270,7 @@ func rotateRefusals() []contractCase {
 			f.barFamily(old.FamilyID)
 		}, auth.ErrInvalidGrant},
 		{"a barred family and an old token already rotated: ErrInvalidGrant", func(f *fixture, old, _ *auth.RefreshRecord) {
-			f.checkErr("first rotation", f.st.RotateRefresh(f.ctx, old.Digest, f.successor(*old)), nil)
+			f.checkErr("first rotation", f.st.RotateRefresh(f.ctx, old.Digest, f.successor(*old), unlimited), nil)
 			f.barFamily(old.FamilyID)
 		}, auth.ErrInvalidGrant},
 		{"a key gone and an unknown old token: ErrInvalidGrant", func(f *fixture, old, next *auth.RefreshRecord) {
@@ -280,7 +280,7 @@ func rotateRefusals() []contractCase {
 		{"a successor already stored: an error", func(f *fixture, old, next *auth.RefreshRecord) {
 			other := f.token(pair{f.key(apikey.Secret), f.key(apikey.Public)})
 			other.FamilyID = old.FamilyID
-			f.checkErr("exchange", f.st.RecordExchange(f.ctx, other), nil)
+			f.checkErr("exchange", f.st.RecordExchange(f.ctx, other, unlimited), nil)
 			next.Digest = other.Digest
 		}, errOther},
 		{"one key as secret and public: an error", func(_ *fixture, _, next *auth.RefreshRecord) { next.PublicKeyID = next.SecretKeyID }, errOther},
@@ -292,7 +292,7 @@ func rotateRefusals() []contractCase {
 			next := f.successor(old)
 			row.arrange(f, &old, &next)
 			before := []string{showRefresh(f.refresh(old.Digest)), showRefresh(f.refresh(next.Digest))}
-			f.checkErr("rotate", f.st.RotateRefresh(f.ctx, old.Digest, next), row.want)
+			f.checkErr("rotate", f.st.RotateRefresh(f.ctx, old.Digest, next, unlimited), row.want)
 			after := []string{showRefresh(f.refresh(old.Digest)), showRefresh(f.refresh(next.Digest))}
 			if !slices.Equal(after, before) {
 				f.Fatalf("a refused rotation changed the tokens:\n got  %v\n want %v", after, before)
@@ -316,7 +316,7 @@ var lookupRefreshCases = []contractCase{
 	{"reads a token without auth_time as issued then", func(f *fixture) {
 		r := f.token(f.pair())
 		r.AuthTime = time.Time{}
-		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, r), nil)
+		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, r, unlimited), nil)
 		if got := f.refresh(r.Digest); got == nil || !got.AuthTime.Equal(r.IssuedAt) {
 			f.Fatalf("read %s, want auth_time %s", showRefresh(got), showTime(r.IssuedAt))
 		}
@@ -328,10 +328,10 @@ var revokeFamilyCases = []contractCase{
 		p := f.pair()
 		a := f.exchanged(p)
 		b := f.successor(a)
-		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, a.Digest, b), nil)
+		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, a.Digest, b, unlimited), nil)
 		sibling := f.token(p) // a token of the family that was never rotated
 		sibling.FamilyID = a.FamilyID
-		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, sibling), nil)
+		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, sibling, unlimited), nil)
 		stranger := f.exchanged(p)
 
 		at := f.now.Add(time.Second + 600*time.Millisecond)
@@ -340,12 +340,12 @@ var revokeFamilyCases = []contractCase{
 		want.RevokedAt = ptr(f.now.Add(time.Second))
 		f.check("revoked token", showRefresh(f.refresh(b.Digest)), showRefresh(&want))
 		for _, r := range []auth.RefreshRecord{b, sibling} {
-			f.checkErr("rotation in the barred family", f.st.RotateRefresh(f.ctx, r.Digest, f.successor(r)), auth.ErrInvalidGrant)
+			f.checkErr("rotation in the barred family", f.st.RotateRefresh(f.ctx, r.Digest, f.successor(r), unlimited), auth.ErrInvalidGrant)
 		}
 		if got := f.refresh(sibling.Digest); got.RotatedAt != nil || got.RevokedAt != nil {
 			f.Fatalf("sibling %s", showRefresh(got))
 		}
-		f.checkErr("rotation in another family", f.st.RotateRefresh(f.ctx, stranger.Digest, f.successor(stranger)), nil)
+		f.checkErr("rotation in another family", f.st.RotateRefresh(f.ctx, stranger.Digest, f.successor(stranger), unlimited), nil)
 	}},
 	{"keeps the first revocation's time", func(f *fixture) {
 		r := f.exchanged(f.pair())
@@ -358,7 +358,7 @@ var revokeFamilyCases = []contractCase{
 	}},
 	{"keeps a rotated token's rotation", func(f *fixture) {
 		r := f.exchanged(f.pair())
-		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, r.Digest, f.successor(r)), nil)
+		f.checkErr("rotate", f.st.RotateRefresh(f.ctx, r.Digest, f.successor(r), unlimited), nil)
 		f.checkErr("revoke family", f.st.RevokeFamily(f.ctx, r, f.now, f.now.Add(auth.RefreshTTL), nil), nil)
 		if got := f.refresh(r.Digest); got.RotatedAt == nil || got.RevokedAt == nil {
 			f.Fatalf("read %s, want rotated and revoked", showRefresh(got))
@@ -373,7 +373,7 @@ var revokeFamilyCases = []contractCase{
 		f.check("stub", showRefresh(f.refresh(gone.Digest)), showRefresh(&auth.RefreshRecord{Digest: gone.Digest, RevokedAt: &f.now}))
 		sibling := f.token(p)
 		sibling.FamilyID = gone.FamilyID
-		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, sibling), nil)
-		f.checkErr("rotation in the barred family", f.st.RotateRefresh(f.ctx, sibling.Digest, f.successor(sibling)), auth.ErrInvalidGrant)
+		f.checkErr("record exchange", f.st.RecordExchange(f.ctx, sibling, unlimited), nil)
+		f.checkErr("rotation in the barred family", f.st.RotateRefresh(f.ctx, sibling.Digest, f.successor(sibling), unlimited), auth.ErrInvalidGrant)
 	}},
 }

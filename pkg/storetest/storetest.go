@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"RotateRefresh", rotateCases},
 		{"LookupRefresh", lookupRefreshCases},
 		{"RevokeFamily", revokeFamilyCases},
+		{"TokenLimit", tokenLimitCases},
+		{"WithdrawIssue", withdrawCases},
 		{"ClaimIdempotencyKey", claimCases},
 		{"TakeOverIdempotencyKey", takeOverCases},
 		{"ReleaseIdempotencyKey", releaseCases},
@@ -228,7 +230,7 @@ func (f *fixture) successor(r auth.RefreshRecord) auth.RefreshRecord {
 func (f *fixture) exchanged(p pair) auth.RefreshRecord {
 	f.Helper()
 	r := f.token(p)
-	if err := f.st.RecordExchange(f.ctx, r); err != nil {
+	if err := f.st.RecordExchange(f.ctx, r, unlimited); err != nil {
 		f.Fatalf("record exchange: %v", err)
 	}
 	return r
@@ -250,7 +252,7 @@ var errOther = errors.New("an error that is none of the domain's")
 
 var domainErrors = []error{
 	apikey.ErrNotFound, apikey.ErrDuplicateDigest, apikey.ErrConflict, apikey.ErrIdempotencyInFlight,
-	auth.ErrInvalidGrant, auth.ErrRefreshConflict,
+	auth.ErrInvalidGrant, auth.ErrRefreshConflict, auth.ErrRateLimited,
 }
 
 // checkErr fails the case unless err is want (nil: success; errOther: see there).
