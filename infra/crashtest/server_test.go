@@ -38,7 +38,7 @@ func startServer(t *testing.T, bin, logPath string) *server {
 	c := env.Config
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(),
-		"STAGE="+string(c.Stage), "TABLE_NAME="+c.TableName, "AUDIT_TABLE_NAME="+c.AuditTableName, "AWS_REGION="+c.Region,
+		"STAGE="+string(c.Stage), "TABLE_NAME="+c.TableName, "AUDIT_TABLE_NAME="+c.AuditTableName, "TOKEN_RATE_LIMIT=1000000", "AWS_REGION="+c.Region,
 		"KMS_DATA_KEY_ID="+c.DataKeyID, "KMS_SIGNING_KEY_ID="+c.SigningKeyID,
 		"TOKEN_ISSUER="+c.Issuer, "TOKEN_AUDIENCE="+c.Audience,
 		"DYNAMODB_ENDPOINT="+c.DynamoDBEndpoint, "KMS_ENDPOINT="+c.KMSEndpoint, "LOG_LEVEL=warn")

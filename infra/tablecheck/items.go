@@ -20,6 +20,7 @@ const (
 	KindFamily  = "revoked family"   // FAMILY#<id> / REVOKED
 	KindIdem    = "idempotency"      // IDEM#<mid>#<key id>#<hex> / IDEM
 	KindOnboard = "onboarding claim" // MID#<mid> / ONBOARD
+	KindRate    = "token count"      // RATE#<secret key id>#<minute> / RATE
 	KindUnknown = "unknown"
 )
 
@@ -32,6 +33,8 @@ const (
 	pfxFamily   = "FAMILY#"
 	pfxIdem     = "IDEM#"
 	pfxMID      = "MID#"
+	pfxRate     = "RATE#"
+	skRate      = "RATE"
 	skMeta      = "META"
 	skValue     = "VALUE"
 	skDigest    = "DIGEST"
@@ -48,7 +51,7 @@ const (
 )
 
 // Kinds lists the item kinds in the order reports show them.
-var Kinds = []string{KindRecord, KindValue, KindDigest, KindRefresh, KindFamily, KindIdem, KindOnboard, KindUnknown}
+var Kinds = []string{KindRecord, KindValue, KindDigest, KindRefresh, KindFamily, KindIdem, KindOnboard, KindRate, KindUnknown}
 
 // Ref names one item by its primary key.
 type Ref struct{ PK, SK string }
@@ -90,6 +93,8 @@ func kindOf(r Ref) string {
 		return KindIdem
 	case strings.HasPrefix(r.PK, pfxMID) && r.SK == skOnboard:
 		return KindOnboard
+	case strings.HasPrefix(r.PK, pfxRate) && r.SK == skRate:
+		return KindRate
 	}
 	return KindUnknown
 }
@@ -244,4 +249,12 @@ func decode(it Item, v any) error {
 		return fmt.Errorf("attributes do not decode: %w", err)
 	}
 	return nil
+}
+
+// rateCount is RATE#<secret key id>#<minute> / RATE: the tokens a key
+// obtained in one minute (the token rate limit).
+type rateCount struct {
+	ref   Ref
+	Count int64  `dynamodbav:"count"`
+	TTL   *int64 `dynamodbav:"ttl"`
 }

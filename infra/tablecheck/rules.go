@@ -56,6 +56,9 @@ const (
 	// RuleFamilyUnmarked: a revoked refresh token whose family carries no
 	// revocation marker.
 	RuleFamilyUnmarked = "family-unmarked"
+	// RuleRateKey: a token count of a key that is missing or not a secret
+	// key, or one with no count or no expiry.
+	RuleRateKey = "rate-key"
 	// RuleIdemCaller: an idempotency record of a calling key that is
 	// missing or not a secret key of that merchant.
 	RuleIdemCaller = "idem-caller"
@@ -97,6 +100,9 @@ func check(snap map[Ref]Item, now time.Time) ([]Violation, Counts) {
 	}
 	for _, o := range v.onboard {
 		v.checkOnboard(o)
+	}
+	for _, c := range v.rates {
+		v.checkRate(c)
 	}
 	slices.SortStableFunc(v.found, func(a, b Violation) int { return strings.Compare(a.Item.PK+a.Item.SK, b.Item.PK+b.Item.SK) })
 	return v.found, v.counts
@@ -445,5 +451,18 @@ func (v *view) checkOnboard(o *onboardClaim) {
 		if k := v.records[want.id]; k == nil || k.MID != mid || k.Type != string(want.typ) {
 			v.report(RuleOnboardKey, o.ref, "names "+string(want.typ)+" key "+want.id+", which is not a "+string(want.typ)+" key of "+mid, recordRef(want.id))
 		}
+	}
+}
+
+// checkRate checks a secret key's count of tokens in one minute: it has a
+// count of at least one and an expiry, and names a secret key.
+func (v *view) checkRate(c *rateCount) {
+	id, minute, ok := strings.Cut(strings.TrimPrefix(c.ref.PK, pfxRate), "#")
+	if _, err := time.Parse("2006-01-02T15:04Z", minute); !ok || err != nil || c.Count < 1 || c.TTL == nil {
+		v.report(RuleMalformed, c.ref, "a token count needs RATE#<key id>#<minute>, count ≥ 1 and ttl")
+	}
+	k := v.records[id]
+	if k == nil || k.Type != string(apikey.Secret) {
+		v.report(RuleRateKey, c.ref, "counts tokens of "+id+", which is no secret key", recordRef(id))
 	}
 }

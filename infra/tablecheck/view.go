@@ -14,6 +14,7 @@ type view struct {
 	digests  map[string]*digestItem  // by partition key
 	refresh  []*refreshItem
 	families map[string]*familyMarker // by family id
+	rates    []*rateCount
 	idem     []*idemItem
 	onboard  []*onboardClaim
 	counts   Counts
@@ -110,6 +111,11 @@ func (v *view) add(ref Ref, it Item) {
 		if err = decode(it, i); err == nil {
 			v.idem = append(v.idem, i)
 			v.counts.add(kind, i.State)
+		}
+	case KindRate:
+		c := &rateCount{ref: ref}
+		if err = decode(it, c); err == nil {
+			v.rates = append(v.rates, c)
 		}
 	case KindOnboard:
 		o := &onboardClaim{ref: ref}
