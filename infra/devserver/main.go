@@ -22,6 +22,7 @@ import (
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/config"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -41,6 +42,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	budget, err := config.ParseBudget(os.Getenv("REQUEST_BUDGET"))
+	if err != nil {
+		return err
+	}
 	port := envInt("PORT", 3000)
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -67,6 +72,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The stage's clients were built for the default budget: build them
+	// again for this one, as a function does from REQUEST_BUDGET.
+	env.Config.RequestBudget = budget
+	if env.Clients, err = config.NewClients(ctx, env.Config); err != nil {
+		return err
+	}
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
 	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: log}
 
@@ -86,7 +97,7 @@ func run() error {
 
 	base := "http://" + ln.Addr().String()
 	fmt.Printf(`
-The API is up at %[1]s (table %[2]s, stage sandbox).
+The API is up at %[1]s (table %[2]s, stage sandbox, request budget %[7]s).
 Demo merchant (also in %[3]s):
   mid:       %[4]s
   AppKey:    %[5]s
@@ -101,7 +112,7 @@ Then create a key (paste the accessToken):
     -d '{"mid":"%[4]s","name":"My API Key","scopes":["customers:read","charges:read"],"type":"secret"}'
 
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, budget)
 
 	select {
 	case <-ctx.Done():

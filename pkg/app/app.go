@@ -134,16 +134,22 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 	return &oauthapi.Handler{Auth: d.Auth(), KeySet: v.KeySet, Realm: d.Config.Issuer, Log: d.Log}
 }
 
+// handler is one function's handler serving the groups, every request
+// within the configured budget.
+func (d Deps) handler(groups ...httpapi.Routes) http.Handler {
+	return httpapi.WithBudget(httpapi.Handler(d.Log, groups...), d.Config.Budget())
+}
+
 // APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
+func (d Deps) APIKeys() http.Handler { return d.handler(d.apiKeys(d.Verifier())) }
 
 // Token is the handler of the token function.
-func (d Deps) Token() http.Handler { return httpapi.Handler(d.Log, d.token(d.Verifier())) }
+func (d Deps) Token() http.Handler { return d.handler(d.token(d.Verifier())) }
 
 // All serves every route on one mux: the local dev server and end-to-end
 // tests, where API Gateway's routing is not there to split them. Both
 // halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v))
+	return d.handler(d.apiKeys(v), d.token(v))
 }

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/httpapi"
 )
 
 // OnboardEvent is the direct-invoke payload of the onboard function.
@@ -28,9 +30,12 @@ type OnboardResult struct {
 
 // Onboard returns the onboard function's handler. Bad input is answered
 // with errors in the result; only a failure of a dependency is an error.
+// Each invocation runs within the request budget, as HTTP requests do.
 func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, error) {
 	keys := d.Keys()
 	return func(ctx context.Context, ev OnboardEvent) (OnboardResult, error) {
+		ctx, cancel := context.WithDeadline(ctx, httpapi.Deadline(ctx, time.Now(), d.Config.Budget()))
+		defer cancel()
 		pub, sec, err := keys.Onboard(ctx, ev.MID, ev.Name)
 		var ve *apikey.ValidationError
 		if errors.As(err, &ve) {

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,7 +15,8 @@ import (
 
 // Wrap adds, outermost first: a request id (API Gateway's when there is one)
 // in the context and the X-Request-Id header, one access log line per
-// request, and recovery from panics as a 500.
+// request (saying whether the request's deadline had passed), and recovery
+// from panics as a 500.
 func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -33,7 +36,8 @@ func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 				"method", r.Method,
 				"route", r.Pattern,
 				"status", rec.status,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"deadline_exceeded", errors.Is(ctx.Err(), context.DeadlineExceeded))
 		}()
 		h.ServeHTTP(rec, r)
 	})
