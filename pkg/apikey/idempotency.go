@@ -123,7 +123,9 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	if err != nil {
 		return Created{}, false, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if prior != nil {
+	// A claim bearing this request's token is its own: an attempt whose
+	// answer was lost wrote it, and a retry of the same call found it.
+	if prior != nil && prior.Token != claim.Token {
 		switch {
 		case prior.Fingerprint != claim.Fingerprint:
 			return Created{}, false, ErrIdempotencyMismatch
@@ -140,11 +142,24 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	created, err = s.issue(ctx, k, &claim)
 	if err != nil && !errors.Is(err, ErrIdempotencyInFlight) {
 		// Best effort: without it a retry waits for the lock to pass.
-		if rerr := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), claim); rerr != nil {
+		if rerr := s.release(ctx, claim); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("release idempotency key: %w", rerr))
 		}
 	}
 	return created, false, err
+}
+
+// releaseTimeout bounds the release of a claim after a failed create. The
+// failure may be the request's deadline itself, so the release gets a
+// deadline of its own: short, inside the margin a request keeps before
+// its function's timeout (httpapi.DeadlineMargin).
+const releaseTimeout = 200 * time.Millisecond
+
+// release drops claim if it is still pending, even when ctx is done.
+func (s *Service) release(ctx context.Context, claim IdempotencyClaim) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	return s.Store.ReleaseIdempotencyKey(ctx, claim)
 }
 
 // replay rebuilds the first response: the key's metadata does not change

@@ -1,7 +1,9 @@
 package apikey
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +142,61 @@ func TestCreateIdempotentReleasesTheClaimWhenCreationFails(t *testing.T) {
 	// The retry need not wait for the lock.
 	if _, replayed, err := svc.CreateIdempotent(ctx, owner, idemInput, "k"); err != nil || replayed {
 		t.Fatalf("retry: replayed %v, %v", replayed, err)
+	}
+}
+
+// lostAnswer is a store whose claims are written by an attempt whose
+// answer is lost, then answered by a retry, as the SDK retries a write
+// whose connection broke after the service made it.
+type lostAnswer struct{ *fakeStore }
+
+func (s lostAnswer) ClaimIdempotencyKey(ctx context.Context, c IdempotencyClaim) (*IdempotencyRecord, error) {
+	if _, err := s.fakeStore.ClaimIdempotencyKey(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.fakeStore.ClaimIdempotencyKey(ctx, c)
+}
+
+func TestCreateIdempotentOwnsTheClaimItsLostAttemptWrote(t *testing.T) {
+	svc, st, _ := newService()
+	svc.Store = lostAnswer{st}
+	c, replayed, err := svc.CreateIdempotent(ctx, owner, idemInput, "k")
+	if err != nil || replayed || len(st.created) != 1 {
+		t.Fatalf("replayed %v, %d keys, %v", replayed, len(st.created), err)
+	}
+	if again, replayed, err := svc.CreateIdempotent(ctx, owner, idemInput, "k"); err != nil || !replayed || again.Key.ID != c.Key.ID {
+		t.Fatalf("replay: %v %v", replayed, err)
+	}
+}
+
+// deadlineStore fails every key write as a request past its deadline does,
+// and records whether the release of the claim had time left to run.
+type deadlineStore struct {
+	*fakeStore
+	releaseHadTime bool
+}
+
+func (s *deadlineStore) CreateKey(context.Context, NewKey) error {
+	return fmt.Errorf("create key: %w", context.DeadlineExceeded)
+}
+
+func (s *deadlineStore) ReleaseIdempotencyKey(ctx context.Context, c IdempotencyClaim) error {
+	_, bounded := ctx.Deadline()
+	s.releaseHadTime = ctx.Err() == nil && bounded
+	return s.fakeStore.ReleaseIdempotencyKey(ctx, c)
+}
+
+func TestCreateIdempotentReleasesTheClaimPastTheDeadline(t *testing.T) {
+	svc, st, _ := newService()
+	ds := &deadlineStore{fakeStore: st}
+	svc.Store = ds
+	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	if _, _, err := svc.CreateIdempotent(expired, owner, idemInput, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if !ds.releaseHadTime || st.released != 1 {
+		t.Fatalf("release: had time %v, released %d", ds.releaseHadTime, st.released)
 	}
 }
 
