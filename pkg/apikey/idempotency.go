@@ -139,7 +139,9 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 			return Created{}, false, err
 		}
 	}
-	created, err = s.issue(ctx, k, &claim)
+	issueCtx, cancel := keepBack(ctx)
+	defer cancel()
+	created, err = s.issue(issueCtx, k, &claim)
 	if err != nil && !errors.Is(err, ErrIdempotencyInFlight) {
 		// Best effort: without it a retry waits for the lock to pass.
 		if rerr := s.release(ctx, claim); rerr != nil {
@@ -149,15 +151,35 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	return created, false, err
 }
 
-// releaseTimeout bounds the release of a claim after a failed create. The
-// failure may be the request's deadline itself, so the release gets a
-// deadline of its own: short, inside the margin a request keeps before
-// its function's timeout (httpapi.DeadlineMargin).
-const releaseTimeout = 200 * time.Millisecond
+// The release of a claim after a failed create runs when the failure may
+// be the request's deadline itself. So a create whose context has a
+// deadline keeps back a fifth of the time it has left (600 ms of a 3 s
+// budget) for it, and the release runs until that deadline: the request
+// still ends within its budget. Without a deadline, the release gets
+// releaseTimeout.
+const (
+	releaseShare   = 5
+	releaseTimeout = 500 * time.Millisecond
+)
 
-// release drops claim if it is still pending, even when ctx is done.
+// keepBack returns ctx with an earlier deadline, when it has one, that
+// leaves the release its share of the time.
+func keepBack(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, d.Add(-time.Until(d)/releaseShare))
+}
+
+// release drops claim if it is still pending: until ctx's deadline, even
+// when ctx was canceled.
 func (s *Service) release(ctx context.Context, claim IdempotencyClaim) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(releaseTimeout)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), d)
 	defer cancel()
 	return s.Store.ReleaseIdempotencyKey(ctx, claim)
 }

@@ -169,34 +169,41 @@ func TestCreateIdempotentOwnsTheClaimItsLostAttemptWrote(t *testing.T) {
 	}
 }
 
-// deadlineStore fails every key write as a request past its deadline does,
-// and records whether the release of the claim had time left to run.
+// deadlineStore is a store whose key writes never answer: they end with
+// their context. It records the deadlines of the write and of the
+// release of the claim, and whether the release had time left.
 type deadlineStore struct {
 	*fakeStore
+	write, release time.Time
 	releaseHadTime bool
 }
 
-func (s *deadlineStore) CreateKey(context.Context, NewKey) error {
-	return fmt.Errorf("create key: %w", context.DeadlineExceeded)
+func (s *deadlineStore) CreateKey(ctx context.Context, _ NewKey) error {
+	s.write, _ = ctx.Deadline()
+	<-ctx.Done()
+	return fmt.Errorf("create key: %w", ctx.Err())
 }
 
 func (s *deadlineStore) ReleaseIdempotencyKey(ctx context.Context, c IdempotencyClaim) error {
-	_, bounded := ctx.Deadline()
-	s.releaseHadTime = ctx.Err() == nil && bounded
+	s.release, _ = ctx.Deadline()
+	s.releaseHadTime = ctx.Err() == nil
 	return s.fakeStore.ReleaseIdempotencyKey(ctx, c)
 }
 
-func TestCreateIdempotentReleasesTheClaimPastTheDeadline(t *testing.T) {
+// TestCreateIdempotentKeepsTimeToRelease: a create that runs out of time
+// still releases its claim, within the request's own deadline.
+func TestCreateIdempotentKeepsTimeToRelease(t *testing.T) {
 	svc, st, _ := newService()
 	ds := &deadlineStore{fakeStore: st}
 	svc.Store = ds
-	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	budget, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	if _, _, err := svc.CreateIdempotent(expired, owner, idemInput, "k"); !errors.Is(err, context.DeadlineExceeded) {
+	end, _ := budget.Deadline()
+	if _, _, err := svc.CreateIdempotent(budget, owner, idemInput, "k"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
-	if !ds.releaseHadTime || st.released != 1 {
-		t.Fatalf("release: had time %v, released %d", ds.releaseHadTime, st.released)
+	if !ds.write.Before(end) || !ds.release.Equal(end) || !ds.releaseHadTime || st.released != 1 {
+		t.Fatalf("write until %v, release until %v (had time: %v), request until %v; released %d", ds.write, ds.release, ds.releaseHadTime, end, st.released)
 	}
 }
 
