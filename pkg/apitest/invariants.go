@@ -156,11 +156,6 @@ func (tbl Table) checkRefresh(t testing.TB, keys map[string]Item, tokens []Item)
 			issued[id+"@"+at] = true
 		}
 	}
-	for id, k := range keys {
-		if at := AttrS(k, "last_used"); at != "" && !issued[id+"@"+at] {
-			t.Fatalf("key %s was last used at %s, with no refresh token issued then", id, at)
-		}
-	}
 	for family, toks := range families {
 		marker := tbl.get("FAMILY#"+family, "REVOKED")
 		var live, revokedTokens int
@@ -179,6 +174,11 @@ func (tbl Table) checkRefresh(t testing.TB, keys map[string]Item, tokens []Item)
 			t.Fatalf("refresh family %s is marked revoked, but none of its tokens is", family)
 		case marker == nil && live != 1:
 			t.Fatalf("refresh family %s has %d tokens not rotated, want 1", family, live)
+		}
+	}
+	for id, k := range keys {
+		if at := AttrS(k, "last_used"); at != "" && !issued[id+"@"+at] {
+			t.Fatalf("key %s was last used at %s, with no refresh token issued then", id, at)
 		}
 	}
 }
