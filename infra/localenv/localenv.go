@@ -56,6 +56,9 @@ func Provision(ctx context.Context, dynamoEndpoint, kmsEndpoint string, stage ap
 	if cfg.SigningKeyID, err = createKey(ctx, ac.KMS, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify); err != nil {
 		return nil, err
 	}
+	if err := warm(ctx, ac, cfg); err != nil {
+		return nil, err
+	}
 	clients, err := config.NewClients(ctx, cfg)
 	if err != nil {
 		return nil, err
