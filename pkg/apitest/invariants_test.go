@@ -85,6 +85,10 @@ func TestInvariantsCatchHalfWrites(t *testing.T) {
 		c[name] = v
 		return c
 	}
+	unset := func(c Table, k [2]string, name string) {
+		c[k] = maps.Clone(c[k])
+		delete(c[k], name)
+	}
 	tests := []struct {
 		name  string
 		alter func(Table)
@@ -111,9 +115,7 @@ func TestInvariantsCatchHalfWrites(t *testing.T) {
 			delete(c, find("REFRESH", func(it Item) bool { return AttrS(it, "family") == refreshed && AttrS(it, "rotated_at") == "" }))
 		}, "not rotated, want 1"},
 		{"a successor without its rotation", func(c Table) {
-			r := find("REFRESH", func(it Item) bool { return AttrS(it, "rotated_at") != "" })
-			c[r] = maps.Clone(c[r])
-			delete(c[r], "rotated_at")
+			unset(c, find("REFRESH", func(it Item) bool { return AttrS(it, "rotated_at") != "" }), "rotated_at")
 		}, "not rotated, want 1"},
 		{"a revoked token without its family's marker", func(c Table) {
 			r := find("REFRESH", first)
@@ -123,8 +125,7 @@ func TestInvariantsCatchHalfWrites(t *testing.T) {
 			c[secretRecord] = set(c[secretRecord], "last_used", &types.AttributeValueMemberS{Value: "2030-01-01T00:00:00Z"})
 		}, "no refresh token issued then"},
 		{"a refresh token without last_used on its keys", func(c Table) {
-			c[secretRecord] = maps.Clone(c[secretRecord])
-			delete(c[secretRecord], "last_used")
+			unset(c, secretRecord, "last_used")
 		}, "last used"},
 		{"a done idempotency claim naming no key", func(c Table) {
 			r := find("IDEM", first)
