@@ -43,6 +43,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	budget, err := config.ParseBudget(os.Getenv("REQUEST_BUDGET"))
+	if err != nil {
+		return err
+	}
 	port := envInt("PORT", 3000)
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -78,6 +82,12 @@ func run() error {
 	if env.Config.TokenRateLimit, err = config.TokenRateLimit(os.Getenv("TOKEN_RATE_LIMIT")); err != nil {
 		return err
 	}
+	// The stage's clients were built for the default budget: build them
+	// again for this one, as a function does from REQUEST_BUDGET.
+	env.Config.RequestBudget = budget
+	if env.Clients, err = config.NewClients(ctx, env.Config); err != nil {
+		return err
+	}
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
 	deps := app.Deps{Config: env.Config, Clients: env.Clients, Log: log}
 
@@ -104,7 +114,7 @@ func run() error {
 
 	base := "http://" + ln.Addr().String()
 	fmt.Printf(`
-The API is up at %[1]s (table %[2]s, stage sandbox, %[7]d tokens per key per minute).
+The API is up at %[1]s (table %[2]s, stage sandbox, %[7]d tokens per key per minute, request budget %[11]s).
 Demo merchant (also in %[3]s):
   mid:       %[4]s
   AppKey:    %[5]s
@@ -125,7 +135,7 @@ whose document is served at %[8]s), then see it revoked:
   # and GET /v1/audit-events?action=key.leaked lists the report.
 
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, env.Config.TokenRateLimit, keysURL, leakable.Value, leakable.Key.ID)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, env.Config.TokenRateLimit, keysURL, leakable.Value, leakable.Key.ID, budget)
 
 	select {
 	case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -39,24 +40,39 @@ func Provision(ctx context.Context, dynamoEndpoint, kmsEndpoint string, stage ap
 		Issuer:           "https://api-" + string(stage) + ".local.test",
 	}
 	cfg.Audience = cfg.Issuer + "/v1"
+	// Creating a table is not retried safely (a retry of one that was
+	// created meets it), and a just-started emulator may take seconds to
+	// answer: the set-up calls get attempts far longer than a request's.
+	admin := cfg
+	admin.RequestBudget = provisionBudget
+	ac, err := config.NewClients(ctx, admin)
+	if err != nil {
+		return nil, err
+	}
+	if err := dynamostore.CreateTable(ctx, ac.DynamoDB, cfg.TableName); err != nil {
+		return nil, err
+	}
+	if err := dynamostore.CreateAuditTable(ctx, ac.DynamoDB, cfg.AuditTableName); err != nil {
+		return nil, err
+	}
+	if cfg.DataKeyID, err = createKey(ctx, ac.KMS, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt); err != nil {
+		return nil, err
+	}
+	if cfg.SigningKeyID, err = createKey(ctx, ac.KMS, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify); err != nil {
+		return nil, err
+	}
+	if err := warm(ctx, ac, cfg); err != nil {
+		return nil, err
+	}
 	clients, err := config.NewClients(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := dynamostore.CreateTable(ctx, clients.DynamoDB, cfg.TableName); err != nil {
-		return nil, err
-	}
-	if err := dynamostore.CreateAuditTable(ctx, clients.DynamoDB, cfg.AuditTableName); err != nil {
-		return nil, err
-	}
-	if cfg.DataKeyID, err = createKey(ctx, clients.KMS, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt); err != nil {
-		return nil, err
-	}
-	if cfg.SigningKeyID, err = createKey(ctx, clients.KMS, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify); err != nil {
-		return nil, err
-	}
 	return &Env{Config: cfg, Clients: clients}, nil
 }
+
+// provisionBudget bounds the calls that set a stage up.
+const provisionBudget = time.Minute
 
 // CreateSigningKey adds another ECC_NIST_P256 key (for rotation tests).
 func (e *Env) CreateSigningKey(ctx context.Context) (string, error) {

@@ -133,7 +133,9 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	if err != nil {
 		return Created{}, false, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if prior != nil {
+	// A claim bearing this request's token is its own: an attempt whose
+	// answer was lost wrote it, and a retry of the same call found it.
+	if prior != nil && prior.Token != claim.Token {
 		switch {
 		case prior.Fingerprint != claim.Fingerprint:
 			return Created{}, false, ErrIdempotencyMismatch
@@ -152,15 +154,50 @@ func (s *Service) CreateIdempotent(ctx context.Context, c Caller, in CreateInput
 	if err != nil {
 		err = fmt.Errorf("store key: %w", err)
 	} else {
-		created, err = s.issue(ctx, c, k, now, &claim, &m)
+		issueCtx, cancel := keepBack(ctx)
+		created, err = s.issue(issueCtx, c, k, now, &claim, &m)
+		cancel()
 	}
 	if err != nil && !errors.Is(err, ErrIdempotencyInFlight) {
 		// Best effort: without it a retry waits for the lock to pass.
-		if rerr := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), claim); rerr != nil {
+		if rerr := s.release(ctx, claim); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("release idempotency key: %w", rerr))
 		}
 	}
 	return created, false, err
+}
+
+// The release of a claim after a failed create runs when the failure may
+// be the request's deadline itself. So a create whose context has a
+// deadline keeps back a fifth of the time it has left (600 ms of a 3 s
+// budget) for it, and the release runs until that deadline: the request
+// still ends within its budget. Without a deadline, the release gets
+// releaseTimeout.
+const (
+	releaseShare   = 5
+	releaseTimeout = 500 * time.Millisecond
+)
+
+// keepBack returns ctx with an earlier deadline, when it has one, that
+// leaves the release its share of the time.
+func keepBack(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, d.Add(-time.Until(d)/releaseShare))
+}
+
+// release drops claim if it is still pending: until ctx's deadline, even
+// when ctx was canceled.
+func (s *Service) release(ctx context.Context, claim IdempotencyClaim) error {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(releaseTimeout)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), d)
+	defer cancel()
+	return s.Store.ReleaseIdempotencyKey(ctx, claim)
 }
 
 // replay rebuilds the first response: the key's metadata does not change

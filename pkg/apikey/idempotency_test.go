@@ -1,7 +1,9 @@
 package apikey
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +142,68 @@ func TestCreateIdempotentReleasesTheClaimWhenCreationFails(t *testing.T) {
 	// The retry need not wait for the lock.
 	if _, replayed, err := svc.CreateIdempotent(ctx, owner, idemInput, "k"); err != nil || replayed {
 		t.Fatalf("retry: replayed %v, %v", replayed, err)
+	}
+}
+
+// lostAnswer is a store whose claims are written by an attempt whose
+// answer is lost, then answered by a retry, as the SDK retries a write
+// whose connection broke after the service made it.
+type lostAnswer struct{ *fakeStore }
+
+func (s lostAnswer) ClaimIdempotencyKey(ctx context.Context, c IdempotencyClaim) (*IdempotencyRecord, error) {
+	if _, err := s.fakeStore.ClaimIdempotencyKey(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.fakeStore.ClaimIdempotencyKey(ctx, c)
+}
+
+func TestCreateIdempotentOwnsTheClaimItsLostAttemptWrote(t *testing.T) {
+	svc, st, _ := newService()
+	svc.Store = lostAnswer{st}
+	c, replayed, err := svc.CreateIdempotent(ctx, owner, idemInput, "k")
+	if err != nil || replayed || len(st.created) != 1 {
+		t.Fatalf("replayed %v, %d keys, %v", replayed, len(st.created), err)
+	}
+	if again, replayed, err := svc.CreateIdempotent(ctx, owner, idemInput, "k"); err != nil || !replayed || again.Key.ID != c.Key.ID {
+		t.Fatalf("replay: %v %v", replayed, err)
+	}
+}
+
+// deadlineStore is a store whose key writes never answer: they end with
+// their context. It records the deadlines of the write and of the
+// release of the claim, and whether the release had time left.
+type deadlineStore struct {
+	*fakeStore
+	write, release time.Time
+	releaseHadTime bool
+}
+
+func (s *deadlineStore) CreateKey(ctx context.Context, _ NewKey) error {
+	s.write, _ = ctx.Deadline()
+	<-ctx.Done()
+	return fmt.Errorf("create key: %w", ctx.Err())
+}
+
+func (s *deadlineStore) ReleaseIdempotencyKey(ctx context.Context, c IdempotencyClaim) error {
+	s.release, _ = ctx.Deadline()
+	s.releaseHadTime = ctx.Err() == nil
+	return s.fakeStore.ReleaseIdempotencyKey(ctx, c)
+}
+
+// TestCreateIdempotentKeepsTimeToRelease: a create that runs out of time
+// still releases its claim, within the request's own deadline.
+func TestCreateIdempotentKeepsTimeToRelease(t *testing.T) {
+	svc, st, _ := newService()
+	ds := &deadlineStore{fakeStore: st}
+	svc.Store = ds
+	budget, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	end, _ := budget.Deadline()
+	if _, _, err := svc.CreateIdempotent(budget, owner, idemInput, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if !ds.write.Before(end) || !ds.release.Equal(end) || !ds.releaseHadTime || st.released != 1 {
+		t.Fatalf("write until %v, release until %v (had time: %v), request until %v; released %d", ds.write, ds.release, ds.releaseHadTime, end, st.released)
 	}
 }
 

@@ -81,6 +81,15 @@ func AttrN(item Item, name string) string {
 // straight from the table's merchant index.
 func AssertKeyCount(t testing.TB, m Merchant, want int) {
 	t.Helper()
+	if n := KeyCount(t, m); n != want {
+		t.Fatalf("merchant %s has %d keys, want %d", m.MID, n, want)
+	}
+}
+
+// KeyCount is how many key records the merchant has, read straight from
+// the table's merchant index.
+func KeyCount(t testing.TB, m Merchant) int {
+	t.Helper()
 	out, err := Env().Clients.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
 		TableName:              aws.String(Env().Config.TableName),
 		IndexName:              aws.String(dynamostore.IndexGSI1),
@@ -93,9 +102,7 @@ func AssertKeyCount(t testing.TB, m Merchant, want int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int(out.Count) != want {
-		t.Fatalf("merchant %s has %d keys, want %d", m.MID, out.Count, want)
-	}
+	return int(out.Count)
 }
 
 // SetExpired gives a key an expiry in the past, on its record and on its

@@ -177,15 +177,19 @@ func (d Deps) metricsOf(function string) *metrics.Writer {
 	return metrics.New(d.Metrics, string(d.Config.Stage), function, d.Now)
 }
 
-// APIKeys is the handler of the api-keys function.
-func (d Deps) APIKeys() http.Handler {
-	return httpapi.Handler(d.Log, d.metricsOf(APIKeysFunction), d.apiKeys(d.verifier()))
+// handler is one function's handler serving the groups, every request
+// within the configured budget, its metrics named after the function.
+func (d Deps) handler(function string, groups ...httpapi.Routes) http.Handler {
+	return httpapi.WithBudget(httpapi.Handler(d.Log, d.metricsOf(function), groups...), d.Config.Budget())
 }
+
+// APIKeys is the handler of the api-keys function.
+func (d Deps) APIKeys() http.Handler { return d.handler(APIKeysFunction, d.apiKeys(d.verifier())) }
 
 // Token is the handler of the token function, which also serves the API
 // description.
 func (d Deps) Token() http.Handler {
-	return httpapi.Handler(d.Log, d.metricsOf(TokenFunction), d.token(d.verifier()), apidoc.Handler{})
+	return d.handler(TokenFunction, d.token(d.verifier()), apidoc.Handler{})
 }
 
 // All serves every route on one mux: the local dev server and end-to-end
@@ -194,7 +198,7 @@ func (d Deps) Token() http.Handler {
 // metrics name the function AllFunctions.
 func (d Deps) All() http.Handler {
 	v := d.verifier()
-	return httpapi.Handler(d.Log, d.metricsOf(AllFunctions), d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
+	return d.handler(AllFunctions, d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
 }
 
 func (d Deps) secretScanning() *secretscanapi.Handler {
@@ -207,7 +211,7 @@ func (d Deps) secretScanning() *secretscanapi.Handler {
 
 // SecretScanning is the handler of the secret-scanning function.
 func (d Deps) SecretScanning() http.Handler {
-	return httpapi.Handler(d.Log, d.metricsOf(SecretScanningFunction), d.secretScanning())
+	return d.handler(SecretScanningFunction, d.secretScanning())
 }
 
 // leaks hands GitHub's reports to the key domain: the partner is GitHub.

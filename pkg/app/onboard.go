@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/flexfactor/credplane/pkg/apikey"
+	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/metrics"
 )
 
@@ -30,8 +32,9 @@ type OnboardResult struct {
 
 // Onboard returns the onboard function's handler. Bad input is answered
 // with errors in the result; only a failure of a dependency is an error.
-// Each invocation that onboards a merchant, or that a dependency fails,
-// writes a metric line.
+// Each invocation runs within the request budget, as HTTP requests do, and
+// one that onboards a merchant, or that a dependency fails, writes a metric
+// line.
 func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, error) {
 	keys := d.Keys()
 	m := d.metricsOf(OnboardFunction)
@@ -42,6 +45,8 @@ func (d Deps) Onboard() func(context.Context, OnboardEvent) (OnboardResult, erro
 		}
 		scope := m.Scope(invocation)
 		defer scope.Flush()
+		ctx, cancel := context.WithDeadline(ctx, httpapi.Deadline(ctx, time.Now(), d.Config.Budget()))
+		defer cancel()
 		pub, sec, err := keys.Onboard(ctx, ev.MID, ev.Name)
 		var ve *apikey.ValidationError
 		if errors.As(err, &ve) {

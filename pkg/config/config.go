@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/auth"
@@ -49,6 +50,36 @@ type Config struct {
 	// TokenRateLimit is how many tokens a secret key may obtain per minute,
 	// exchanges and refreshes together (TOKEN_RATE_LIMIT).
 	TokenRateLimit int
+	// RequestBudget is the time a request may take (REQUEST_BUDGET); zero
+	// means DefaultRequestBudget. Inside Lambda the invocation's deadline,
+	// less a margin, bounds it too.
+	RequestBudget time.Duration
+}
+
+// DefaultRequestBudget is the request budget when REQUEST_BUDGET is unset:
+// well inside the functions' 10 s timeout, and far above what a request
+// takes when DynamoDB and KMS answer (milliseconds).
+const DefaultRequestBudget = 3 * time.Second
+
+// Budget is the time a request may take.
+func (c Config) Budget() time.Duration {
+	if c.RequestBudget > 0 {
+		return c.RequestBudget
+	}
+	return DefaultRequestBudget
+}
+
+// ParseBudget reads a request budget, a Go duration such as "3s" or
+// "300ms"; "" is the default.
+func ParseBudget(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultRequestBudget, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("config: REQUEST_BUDGET must be a positive Go duration such as 3s or 800ms, not %q", s)
+	}
+	return d, nil
 }
 
 // Defaults of the token issuer per stage (upstream API hosts).
@@ -79,6 +110,11 @@ func fromLookup(get func(string) string) (Config, error) {
 		CursorSecret:     get("CURSOR_SECRET"),
 		CursorSecretARN:  get("CURSOR_SECRET_ARN"),
 	}
+	budget, err := ParseBudget(get("REQUEST_BUDGET"))
+	if err != nil {
+		return Config{}, err
+	}
+	c.RequestBudget = budget
 	for _, id := range strings.Split(get("KMS_VERIFY_KEY_IDS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			c.VerifyKeyIDs = append(c.VerifyKeyIDs, keyID(id))

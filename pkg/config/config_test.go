@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func lookup(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -19,6 +20,9 @@ func TestFromEnvDefaults(t *testing.T) {
 	}
 	if c.TokenRateLimit != 60 {
 		t.Fatalf("TokenRateLimit = %d, want 60", c.TokenRateLimit)
+	}
+	if c.Budget() != 3*time.Second {
+		t.Fatalf("budget %v", c.Budget())
 	}
 	if !slices.Equal(c.VerificationKeys(), []string{"sig", "old1", "old2"}) {
 		t.Fatalf("VerificationKeys = %q", c.VerificationKeys())
@@ -101,6 +105,39 @@ func TestTokenRateLimit(t *testing.T) {
 	for _, bad := range []string{"0", "-1", "1.5", "60/min", " 60"} {
 		if _, err := fromLookup(lookup(base(bad))); err == nil || !strings.Contains(err.Error(), "TOKEN_RATE_LIMIT") {
 			t.Errorf("TOKEN_RATE_LIMIT=%q: %v", bad, err)
+		}
+	}
+}
+
+func TestRequestBudget(t *testing.T) {
+	base := map[string]string{"TABLE_NAME": "t", "AUDIT_TABLE_NAME": "a", "KMS_SIGNING_KEY_ID": "k"}
+	for in, want := range map[string]time.Duration{"300ms": 300 * time.Millisecond, "2s": 2 * time.Second, "1m": time.Minute} {
+		base["REQUEST_BUDGET"] = in
+		c, err := fromLookup(lookup(base))
+		if err != nil || c.Budget() != want {
+			t.Errorf("REQUEST_BUDGET=%s: %v, %v", in, c.Budget(), err)
+		}
+	}
+	for _, bad := range []string{"3", "0s", "-1s", "soon"} {
+		base["REQUEST_BUDGET"] = bad
+		if _, err := fromLookup(lookup(base)); err == nil || !strings.Contains(err.Error(), "REQUEST_BUDGET") {
+			t.Errorf("REQUEST_BUDGET=%s: %v", bad, err)
+		}
+	}
+	if (Config{}).Budget() != DefaultRequestBudget {
+		t.Fatal("the zero budget is not the default")
+	}
+}
+
+// TestCallLimitsFitTheBudget: an SDK call that fails every attempt, each
+// taking its whole timeout, and backs off the longest between them, still
+// ends inside the budget, for budgets from tests' to the functions' own.
+func TestCallLimitsFitTheBudget(t *testing.T) {
+	for _, budget := range []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, DefaultRequestBudget, 9 * time.Second} {
+		attempt, backoff := CallLimits(budget)
+		worst := MaxAttempts*attempt + (MaxAttempts-1)*backoff
+		if attempt <= 0 || backoff <= 0 || worst >= budget {
+			t.Errorf("budget %v: %d attempts of %v with backoffs of %v take up to %v", budget, MaxAttempts, attempt, backoff, worst)
 		}
 	}
 }

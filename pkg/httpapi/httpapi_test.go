@@ -50,10 +50,13 @@ func TestInternalHidesCause(t *testing.T) {
 		{errors.New("table credplane-x: boom"), 500, `{"errors":["Internal error."]}`, ""},
 		{apikey.ErrUnavailable, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
 		{fmt.Errorf("get item: %w", errors.Join(apikey.ErrUnavailable, errors.New("dial tcp 127.0.0.1:8000: connection refused"))), 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
-		// Only the adapters decide what is transient: a bare deadline or
-		// an error that merely mentions throttling is an internal error here.
-		{context.DeadlineExceeded, 500, `{"errors":["Internal error."]}`, ""},
+		// A deadline that passed, however wrapped, is the budget running out.
+		{context.DeadlineExceeded, 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
+		{fmt.Errorf("sign: %w", context.DeadlineExceeded), 503, `{"errors":["Service temporarily unavailable."]}`, "1"},
+		// Only the adapters decide what else is transient: an error that
+		// merely mentions throttling is an internal error here.
 		{errors.New("ThrottlingException: slow down"), 500, `{"errors":["Internal error."]}`, ""},
+		{context.Canceled, 500, `{"errors":["Internal error."]}`, ""},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()

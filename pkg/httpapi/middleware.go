@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,10 +17,11 @@ import (
 )
 
 // Wrap adds, outermost first: a request id (API Gateway's when there is one)
-// in the context and the X-Request-Id header, one access log line and one
-// metric line per request (m may be nil: no metrics), and recovery from
-// panics as a 500. The metric line also holds what the handler recorded in
-// the request's metrics scope (metrics.Record).
+// in the context and the X-Request-Id header, one access log line (saying
+// whether the request's deadline had passed) and one metric line per
+// request (m may be nil: no metrics), and recovery from panics as a 500.
+// The metric line also holds what the handler recorded in the request's
+// metrics scope (metrics.Record).
 func Wrap(h http.Handler, log *slog.Logger, m *metrics.Writer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -41,7 +44,8 @@ func Wrap(h http.Handler, log *slog.Logger, m *metrics.Writer) http.Handler {
 				"method", r.Method,
 				"route", r.Pattern,
 				"status", rec.status,
-				"duration_ms", float64(elapsed.Microseconds())/1000)
+				"duration_ms", float64(elapsed.Microseconds())/1000,
+				"deadline_exceeded", errors.Is(ctx.Err(), context.DeadlineExceeded))
 			requestMetrics(scope, r.Pattern, rec.status, elapsed)
 		}()
 		h.ServeHTTP(rec, r)

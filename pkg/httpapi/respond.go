@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -41,9 +42,10 @@ func Errors(w http.ResponseWriter, status int, msgs ...string) {
 
 // Internal logs err (which must hold no secrets) and answers 503 with
 // Retry-After when it is apikey.ErrUnavailable (a dependency is down, slow
-// or throttling), 500 otherwise. The body says nothing about the cause.
+// or throttling) or the request's deadline passed, 500 otherwise. The body
+// says nothing about the cause.
 func Internal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	if errors.Is(err, apikey.ErrUnavailable) {
+	if unavailable(r.Context(), err) {
 		log.WarnContext(r.Context(), "dependency unavailable", "error", err.Error())
 		metrics.DependencyFailed(r.Context(), err)
 		w.Header().Set("Retry-After", "1")
@@ -53,4 +55,13 @@ func Internal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err erro
 	log.ErrorContext(r.Context(), "internal error", "error", err.Error())
 	metrics.DependencyFailed(r.Context(), err)
 	Errors(w, http.StatusInternalServerError, MsgInternal)
+}
+
+// unavailable reports whether a failure means "try again later": a
+// dependency's adapter said so, or the request ran out of its budget,
+// whichever layer noticed first and however it wrapped the deadline.
+func unavailable(ctx context.Context, err error) bool {
+	return errors.Is(err, apikey.ErrUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(ctx.Err(), context.DeadlineExceeded)
 }

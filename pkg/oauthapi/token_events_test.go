@@ -1,8 +1,6 @@
 package oauthapi_test
 
 import (
-	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
@@ -13,14 +11,12 @@ import (
 // event field, decoded.
 func eventOf(t *testing.T, r apitest.Response) map[string]any {
 	t.Helper()
-	id := r.Header.Get("X-Request-Id")
-	for _, l := range strings.Split(apitest.Logs().String(), "\n") {
-		var rec map[string]any
-		if json.Unmarshal([]byte(l), &rec) == nil && rec["request_id"] == id && rec["event"] != nil {
+	for _, rec := range apitest.LogLinesOf(r) {
+		if rec["event"] != nil {
 			return rec
 		}
 	}
-	t.Fatalf("no event logged for request %s", id)
+	t.Fatalf("no event logged for request %s", r.Header.Get("X-Request-Id"))
 	return nil
 }
 
