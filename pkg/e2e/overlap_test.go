@@ -21,14 +21,14 @@ import (
 // must be the one the route gave when it made them one after another, and
 // nothing usable may be left written.
 
-// faults fails AWS operations by name ("KMS Sign") before they are sent,
+// opFaults fails AWS operations by name ("KMS Sign") before they are sent,
 // as the service would answer them.
-type faults struct {
+type opFaults struct {
 	mu sync.Mutex
 	m  map[string]error
 }
 
-func (f *faults) set(op string, err error) {
+func (f *opFaults) set(op string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
@@ -37,9 +37,9 @@ func (f *faults) set(op string, err error) {
 	f.m[op] = err
 }
 
-func (f *faults) clear() { f.mu.Lock(); defer f.mu.Unlock(); clear(f.m) }
+func (f *opFaults) clear() { f.mu.Lock(); defer f.mu.Unlock(); clear(f.m) }
 
-func (f *faults) fail(_ context.Context, op string, _ any) error {
+func (f *opFaults) fail(_ context.Context, op string, _ any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.m[op]
@@ -47,7 +47,7 @@ func (f *faults) fail(_ context.Context, op string, _ any) error {
 
 // faultyStack is the whole stack on clients that fail what f says, with a
 // token limit of limit.
-func faultyStack(f *faults, limit int) http.Handler {
+func faultyStack(f *opFaults, limit int) http.Handler {
 	d := apitest.Deps(nil)
 	d.Config.TokenRateLimit = limit
 	d.Clients = apitest.Intercept(d.Clients, f.fail)
@@ -116,7 +116,7 @@ func mustRefresh(t *testing.T, what string, h http.Handler, rt string) {
 func TestTokenSignFailure(t *testing.T) {
 	for _, c := range callFailures {
 		t.Run(c.name, func(t *testing.T) {
-			f := &faults{}
+			f := &opFaults{}
 			h := faultyStack(f, 2)
 			m := apitest.NewMerchant(t)
 			f.set("KMS Sign", c.err)
@@ -142,7 +142,7 @@ func TestTokenSignFailure(t *testing.T) {
 func TestTokenWriteFailure(t *testing.T) {
 	for _, c := range callFailures {
 		t.Run(c.name, func(t *testing.T) {
-			f := &faults{}
+			f := &opFaults{}
 			h := faultyStack(f, 100)
 			m := apitest.NewMerchant(t)
 			rt := apitest.Str(apitest.MustExchangeOn(t, h, m.AppKey, m.AppSecret), "refreshToken")
@@ -164,7 +164,7 @@ func TestIdempotentCreateCallFailure(t *testing.T) {
 	for _, op := range []string{"KMS GenerateDataKey", "DynamoDB PutItem"} {
 		for _, c := range callFailures {
 			t.Run(op+" "+c.name, func(t *testing.T) {
-				f := &faults{}
+				f := &opFaults{}
 				h := faultyStack(f, 0)
 				m := apitest.NewMerchant(t)
 				tok := apitest.TokenOn(t, h, m)

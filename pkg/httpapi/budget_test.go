@@ -49,7 +49,7 @@ func TestBudgetEndsARequest(t *testing.T) {
 		Internal(w, r, log, r.Context().Err())
 	})
 	rec := httptest.NewRecorder()
-	WithBudget(Wrap(hang, log), 20*time.Millisecond).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	WithBudget(Wrap(hang, log, nil), 20*time.Millisecond).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if !sawDeadline {
 		t.Fatal("the handler's context has no deadline")
 	}
@@ -62,7 +62,7 @@ func TestBudgetEndsARequest(t *testing.T) {
 
 	logs.Reset()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { Errors(w, http.StatusOK) })
-	WithBudget(Wrap(ok, log), time.Minute).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	WithBudget(Wrap(ok, log, nil), time.Minute).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	if !strings.Contains(logs.String(), `"deadline_exceeded":false`) {
 		t.Fatalf("logs %s", logs.String())
 	}
