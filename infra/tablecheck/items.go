@@ -193,6 +193,9 @@ type refreshItem struct {
 	ValidUntil  string `dynamodbav:"valid_until"`
 	RotatedAt   string `dynamodbav:"rotated_at"`
 	RevokedAt   string `dynamodbav:"revoked_at"`
+	// WithdrawnAt marks a token whose issue was withdrawn: never handed
+	// out, it belongs to no family's story.
+	WithdrawnAt string `dynamodbav:"withdrawn_at"`
 	TTL         *int64 `dynamodbav:"ttl"`
 }
 

@@ -326,6 +326,9 @@ func (v *view) checkRefresh(now time.Time) {
 	}
 	families := map[string]*family{}
 	for _, r := range v.refresh {
+		if r.WithdrawnAt != "" {
+			continue // never handed out: as if it had not been written
+		}
 		if r.stub() {
 			if r.TTL == nil {
 				v.report(RuleMalformed, r.ref, "a revoked stub needs a ttl")

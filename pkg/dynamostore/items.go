@@ -203,6 +203,10 @@ type refreshRecord struct {
 	// Written by a rotation and a revocation.
 	RotatedAt *stamp `dynamodbav:"rotated_at,omitempty"`
 	RevokedAt *stamp `dynamodbav:"revoked_at,omitempty"`
+	// WithdrawnAt marks a token written by an issue whose answer was never
+	// given (see Store.WithdrawIssue): it reads as revoked, but no family
+	// was revoked.
+	WithdrawnAt *stamp `dynamodbav:"withdrawn_at,omitempty"`
 }
 
 func newRefreshRecord(r auth.RefreshRecord) refreshRecord {
@@ -239,7 +243,7 @@ func (rec refreshRecord) record(digest [sha256.Size]byte) *auth.RefreshRecord {
 		IssuedAt:    time.Time(rec.IssuedAt),
 		ExpiresAt:   time.Time(rec.ExpiresAt),
 		RotatedAt:   rec.RotatedAt.time(),
-		RevokedAt:   rec.RevokedAt.time(),
+		RevokedAt:   withdrawnOr(rec.RevokedAt, rec.WithdrawnAt),
 	}
 	if r.AuthTime.IsZero() {
 		r.AuthTime = r.IssuedAt // a record written before auth_time was kept
@@ -369,4 +373,13 @@ func marshal(v any) map[string]types.AttributeValue {
 		panic("dynamostore: marshal " + err.Error())
 	}
 	return item
+}
+
+// withdrawnOr is a refresh token's revocation time, or, for a withdrawn
+// token, when it was withdrawn: either way it no longer rotates.
+func withdrawnOr(revoked, withdrawn *stamp) *time.Time {
+	if t := revoked.time(); t != nil {
+		return t
+	}
+	return withdrawn.time()
 }

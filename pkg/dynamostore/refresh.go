@@ -141,13 +141,17 @@ func (st *Store) touch(id string, gen int64, at time.Time) types.TransactWriteIt
 		expression.And(exists(), notRevoked(), admits.Or(inGrace)))
 }
 
-// WithdrawIssue marks r revoked, takes its token off the secret key's
-// count and, for a rotation, clears the rotation of the token it replaced
-// (only the one that r's rotation made), in one transaction.
+// attrWithdrawnAt marks a refresh token whose issue was withdrawn.
+const attrWithdrawnAt = "withdrawn_at"
+
+// WithdrawIssue marks r withdrawn (it reads as revoked), takes its token off
+// the secret key's count and, for a rotation, clears the rotation of the
+// token it replaced (only the one that r's rotation made), in one
+// transaction.
 func (st *Store) WithdrawIssue(ctx context.Context, r auth.RefreshRecord, replaced *[sha256.Size]byte) error {
 	var t txn
 	t.add(itemRefresh, st.update(key{refreshPK(r.Digest[:]), skRefresh},
-		expression.Set(name(attrRevokedAt), name(attrRevokedAt).IfNotExists(value(stamp(r.IssuedAt)))),
+		expression.Set(name(attrWithdrawnAt), name(attrWithdrawnAt).IfNotExists(value(stamp(r.IssuedAt)))),
 		exists()))
 	t.add(itemRate, st.uncountToken(r.SecretKeyID, r.IssuedAt))
 	if replaced != nil {

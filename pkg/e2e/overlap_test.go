@@ -80,7 +80,7 @@ func checkUsable(t *testing.T, what, secretKeyID string, rts ...string) {
 	t.Helper()
 	out, err := apitest.Env().Clients.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{
 		TableName:        aws.String(apitest.Env().Config.TableName),
-		FilterExpression: aws.String("begins_with(pk, :refresh) AND secret_key_id = :key AND attribute_not_exists(rotated_at) AND attribute_not_exists(revoked_at)"),
+		FilterExpression: aws.String("begins_with(pk, :refresh) AND secret_key_id = :key AND attribute_not_exists(rotated_at) AND attribute_not_exists(revoked_at) AND attribute_not_exists(withdrawn_at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":refresh": &types.AttributeValueMemberS{Value: "REFRESH#"},
 			":key":     &types.AttributeValueMemberS{Value: secretKeyID},
