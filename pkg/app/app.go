@@ -17,6 +17,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/awskms"
 	"github.com/flexfactor/credplane/pkg/config"
+	"github.com/flexfactor/credplane/pkg/dashboard"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
@@ -147,9 +148,9 @@ func (d Deps) token(v *token.Verifier) *oauthapi.Handler {
 func (d Deps) APIKeys() http.Handler { return httpapi.Handler(d.Log, d.apiKeys(d.Verifier())) }
 
 // Token is the handler of the token function, which also serves the API
-// description.
+// description and the key dashboard.
 func (d Deps) Token() http.Handler {
-	return httpapi.Handler(d.Log, d.token(d.Verifier()), apidoc.Handler{})
+	return httpapi.Handler(d.Log, d.token(d.Verifier()), apidoc.Handler{}, dashboard.Handler{})
 }
 
 // All serves every route on one mux: the local dev server and end-to-end
@@ -157,7 +158,7 @@ func (d Deps) Token() http.Handler {
 // halves share one verifier, so the public keys are fetched once.
 func (d Deps) All() http.Handler {
 	v := d.Verifier()
-	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
+	return httpapi.Handler(d.Log, d.apiKeys(v), d.token(v), apidoc.Handler{}, dashboard.Handler{}, d.secretScanning())
 }
 
 func (d Deps) secretScanning() *secretscanapi.Handler {
