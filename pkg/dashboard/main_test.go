@@ -7,4 +7,8 @@ import (
 	"github.com/flexfactor/credplane/pkg/apitest"
 )
 
-func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := apitest.Main(m)
+	stopBrowser()
+	os.Exit(code)
+}
