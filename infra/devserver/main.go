@@ -23,6 +23,7 @@ import (
 	"github.com/flexfactor/credplane/infra/localenv"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
+	"github.com/flexfactor/credplane/pkg/dashboard"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -106,6 +107,9 @@ Demo merchant (also in %[3]s):
   AppKey:    %[5]s
   AppSecret: %[6]s
 
+The key dashboard (sign in with the AppKey and AppSecret above):
+  %[1]s%[10]s
+
 Get a token:
   curl -s -X POST %[1]s/v1/oauth2/token -H 'content-type: application/json' \
     -d '{"AppKey":"%[5]s","AppSecret":"%[6]s"}'
@@ -121,7 +125,7 @@ whose document is served at %[7]s), then see it revoked:
   # and GET /v1/audit-events?action=key.leaked lists the report.
 
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, keysURL, leakable.Value, leakable.Key.ID)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, keysURL, leakable.Value, leakable.Key.ID, dashboard.Path)
 
 	select {
 	case <-ctx.Done():
