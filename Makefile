@@ -15,7 +15,7 @@ WITHSTACK := go run ./infra/cmd/withstack --
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-tools: ## install Java, DynamoDB Local, local-kms, aws-lambda-rie, staticcheck into $(TOOLS_DIR)
+tools: ## install Java and Chromium (Debian), DynamoDB Local, local-kms, aws-lambda-rie, staticcheck into $(TOOLS_DIR)
 	@TOOLS_DIR='$(TOOLS_DIR)' infra/scripts/install-tools.sh
 
 # The SAM transform check (infra/samtemplate) needs the SAM translator in

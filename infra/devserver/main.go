@@ -24,6 +24,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/app"
 	"github.com/flexfactor/credplane/pkg/config"
+	"github.com/flexfactor/credplane/pkg/dashboard"
 	"github.com/flexfactor/credplane/pkg/logging"
 )
 
@@ -120,6 +121,9 @@ Demo merchant (also in %[3]s):
   AppKey:    %[5]s
   AppSecret: %[6]s
 
+The key dashboard (sign in with the AppKey and AppSecret above):
+  %[1]s%[12]s
+
 Get a token:
   curl -s -X POST %[1]s/v1/oauth2/token -H 'content-type: application/json' \
     -d '{"AppKey":"%[5]s","AppSecret":"%[6]s"}'
@@ -135,7 +139,7 @@ whose document is served at %[8]s), then see it revoked:
   # and GET /v1/audit-events?action=key.leaked lists the report.
 
 Ctrl-C stops the server and the emulators.
-`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, env.Config.TokenRateLimit, keysURL, leakable.Value, leakable.Key.ID, budget)
+`, base, env.Config.TableName, credsPath, res.MID, res.AppKey, res.AppSecret, env.Config.TokenRateLimit, keysURL, leakable.Value, leakable.Key.ID, budget, dashboard.Path)
 
 	select {
 	case <-ctx.Done():

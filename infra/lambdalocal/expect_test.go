@@ -14,6 +14,7 @@ import (
 	"github.com/flexfactor/credplane/infra/lambdalocal"
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/dashboard"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
 	"github.com/flexfactor/credplane/pkg/scope"
@@ -33,6 +34,9 @@ type check struct {
 	status int               // API Gateway events only
 	header map[string]string // API Gateway events only
 	body   map[string]any    // the response body, or a direct invocation's result
+	// page is the body of a dashboard file (HTML, CSS, JavaScript), the
+	// one kind of answer that is not JSON.
+	page []byte
 	// secrets are values in this answer that must never be logged.
 	secrets []string
 }
@@ -59,16 +63,20 @@ func (c *check) decode(payload []byte) {
 			c.t.Fatal(err)
 		}
 	}
-	if err := json.Unmarshal(body, &c.body); err != nil {
-		c.t.Fatalf("status %d: body is not a JSON object: %q", c.status, body)
-	}
 	var req events.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(c.filled, &req); err != nil {
 		c.t.Fatal(err)
 	}
-	c.headerIs("Content-Type", "application/json; charset=utf-8")
 	// The request id is API Gateway's, so logs and gateway access logs join.
 	c.headerIs("X-Request-Id", req.RequestContext.RequestID)
+	if slices.Contains(dashboard.Routes, c.event.route) && c.status == 200 {
+		c.page = body
+		return
+	}
+	if err := json.Unmarshal(body, &c.body); err != nil {
+		c.t.Fatalf("status %d: body is not a JSON object: %q", c.status, body)
+	}
+	c.headerIs("Content-Type", "application/json; charset=utf-8")
 }
 
 func (c *check) statusIs(want int) {
@@ -175,6 +183,19 @@ func (c *check) tokenIssued() {
 	c.errorsAre()
 }
 
+// isDashboardFile checks a dashboard file as served: its media type, its
+// security headers and the start of its body.
+func (c *check) isDashboardFile(contentType, start string) {
+	c.t.Helper()
+	c.headerIs("Content-Type", contentType)
+	for name, want := range dashboard.SecurityHeaders {
+		c.headerIs(name, want)
+	}
+	if !strings.HasPrefix(string(c.page), start) {
+		c.t.Errorf("body starts %.40q, want %q", c.page, start)
+	}
+}
+
 // keyNotFound is SPEC's 404 for a missing or foreign key.
 func (c *check) keyNotFound() {
 	c.t.Helper()
@@ -267,6 +288,20 @@ var expectations = map[string]func(*check){
 		if _, ok := c.body["errors"]; ok {
 			c.t.Errorf("the document has an errors member")
 		}
+	},
+
+	// --- GET /dashboard and its files (served by the token function) ---
+	"dashboard.json": func(c *check) {
+		c.statusIs(200)
+		c.isDashboardFile("text/html; charset=utf-8", "<!doctype html>")
+	},
+	"dashboard-asset.json": func(c *check) {
+		c.statusIs(200)
+		c.isDashboardFile("text/javascript; charset=utf-8", "// The dashboard")
+	},
+	"dashboard-asset-not-found.json": func(c *check) {
+		c.statusIs(404)
+		c.errorsAre(httpapi.MsgNotFound)
 	},
 
 	// --- POST /v1/api-keys ---

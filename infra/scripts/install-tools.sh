@@ -2,6 +2,9 @@
 # Installs the local-stack tools into $TOOLS_DIR (default: <repo>/.tools).
 #
 #   - a Java runtime (Debian openjdk-17-jre-headless) when `java` is missing
+#   - Debian's Chromium at /usr/bin/chromium, for the dashboard's browser
+#     tests, when it is missing (optional: where it cannot be installed the
+#     script says so and goes on, and those tests skip)
 #   - DynamoDB Local, taken from the npm package amplify-dynamodb-simulator
 #   - local-kms, aws-lambda-rie and staticcheck, built with `go install`
 #
@@ -56,12 +59,47 @@ install_java() {
 	need apt-get "install a Java 17+ runtime yourself"
 	log "installing Java (openjdk-17-jre-headless) with apt-get"
 	"${sudo[@]+"${sudo[@]}"}" apt-get update -qq
+	APT_UPDATED=1
 	# The JRE's post-install scripts expect the man page folder to exist, and
 	# slim images delete it.
 	"${sudo[@]+"${sudo[@]}"}" mkdir -p /usr/share/man/man1
 	"${sudo[@]+"${sudo[@]}"}" env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
 	command -v java >/dev/null 2>&1 || die "java still not on PATH after installing openjdk-17-jre-headless"
+}
+
+# --- Chromium -------------------------------------------------------------------
+# The dashboard's browser tests drive it headless (pkg/dashboard). Unlike
+# Java it is optional: a machine that cannot install it still runs every
+# other test, and the browser tests skip with the reason.
+CHROMIUM=/usr/bin/chromium
+APT_UPDATED=
+install_chromium() {
+	if [[ -x "$CHROMIUM" ]]; then return; fi
+	local sudo=() skip="the dashboard's browser tests will be skipped"
+	if [[ "$(id -u)" != 0 ]]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			log "WARNING: Chromium is missing and installing it needs root (or sudo): $skip (apt-get install chromium)"
+			return
+		fi
+		sudo=(sudo)
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		log "WARNING: Chromium is missing and apt-get is not available: $skip (install Chromium at $CHROMIUM)"
+		return
+	fi
+	log "installing Chromium (chromium) with apt-get, for the dashboard's browser tests"
+	if [[ -z "$APT_UPDATED" ]] && ! "${sudo[@]+"${sudo[@]}"}" apt-get update -qq; then
+		log "WARNING: apt-get update failed: $skip"
+		return
+	fi
+	APT_UPDATED=1
+	if ! "${sudo[@]+"${sudo[@]}"}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
+		log "WARNING: apt-get install chromium failed: $skip"
+		return
+	fi
+	[[ -x "$CHROMIUM" ]] || log "WARNING: chromium is installed but $CHROMIUM is missing: $skip"
 }
 
 # --- DynamoDB Local ----------------------------------------------------------
@@ -139,5 +177,6 @@ install_go_tools() {
 }
 
 install_java
+install_chromium
 install_dynamodb
 install_go_tools

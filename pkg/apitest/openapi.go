@@ -208,8 +208,12 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 }
 
 // httpHeaders are request headers of HTTP itself, which the document does
-// not describe (Content-Type is the request body's media type).
-var httpHeaders = []string{"Accept", "Accept-Encoding", "Connection", "Content-Length", "Content-Type", "Host", "User-Agent"}
+// not describe (Content-Type is the request body's media type), and those
+// a browser adds on its own to what the dashboard sends (fetch metadata,
+// client hints, language, origin, cache revalidation).
+var httpHeaders = []string{"Accept", "Accept-Encoding", "Connection", "Content-Length", "Content-Type", "Host", "User-Agent",
+	"Accept-Language", "Cache-Control", "Origin", "Pragma", "Priority", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform",
+	"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User", "Upgrade-Insecure-Requests"}
 
 // documentedRequestHeaders fails on a request header that is neither of
 // HTTP itself, nor a header parameter of the operation, nor the

@@ -18,6 +18,7 @@ import (
 	"github.com/flexfactor/credplane/pkg/auth"
 	"github.com/flexfactor/credplane/pkg/awskms"
 	"github.com/flexfactor/credplane/pkg/config"
+	"github.com/flexfactor/credplane/pkg/dashboard"
 	"github.com/flexfactor/credplane/pkg/dynamostore"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/metrics"
@@ -187,9 +188,9 @@ func (d Deps) handler(function string, groups ...httpapi.Routes) http.Handler {
 func (d Deps) APIKeys() http.Handler { return d.handler(APIKeysFunction, d.apiKeys(d.verifier())) }
 
 // Token is the handler of the token function, which also serves the API
-// description.
+// description and the key dashboard.
 func (d Deps) Token() http.Handler {
-	return d.handler(TokenFunction, d.token(d.verifier()), apidoc.Handler{})
+	return d.handler(TokenFunction, d.token(d.verifier()), apidoc.Handler{}, dashboard.Handler{})
 }
 
 // All serves every route on one mux: the local dev server and end-to-end
@@ -198,7 +199,7 @@ func (d Deps) Token() http.Handler {
 // metrics name the function AllFunctions.
 func (d Deps) All() http.Handler {
 	v := d.verifier()
-	return d.handler(AllFunctions, d.apiKeys(v), d.token(v), apidoc.Handler{}, d.secretScanning())
+	return d.handler(AllFunctions, d.apiKeys(v), d.token(v), apidoc.Handler{}, dashboard.Handler{}, d.secretScanning())
 }
 
 func (d Deps) secretScanning() *secretscanapi.Handler {

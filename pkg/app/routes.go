@@ -5,6 +5,7 @@ import (
 
 	"github.com/flexfactor/credplane/pkg/apidoc"
 	"github.com/flexfactor/credplane/pkg/apikeyapi"
+	"github.com/flexfactor/credplane/pkg/dashboard"
 	"github.com/flexfactor/credplane/pkg/oauthapi"
 	"github.com/flexfactor/credplane/pkg/secretscanapi"
 )
@@ -13,7 +14,7 @@ import (
 // its handler serves. template.yaml must route exactly these to it (the
 // infra/samtemplate test holds it to this map).
 var Routes = map[string][]string{
-	TokenFunction:          slices.Concat(oauthapi.Routes, apidoc.Routes),
+	TokenFunction:          slices.Concat(oauthapi.Routes, apidoc.Routes, dashboard.Routes),
 	APIKeysFunction:        apikeyapi.Routes,
 	OnboardFunction:        nil, // invoked directly, no HTTP route
 	SecretScanningFunction: secretscanapi.Routes,
