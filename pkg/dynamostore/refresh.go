@@ -57,7 +57,7 @@ func (st *Store) RotateRefresh(ctx context.Context, old [sha256.Size]byte, next 
 	var t txn
 	t.add(itemPresented, st.update(key{refreshPK(old[:]), skRefresh},
 		expression.Set(name(attrRotatedAt), value(stamp(next.IssuedAt))),
-		expression.And(exists(), name(attrRotatedAt).AttributeNotExists(), name(attrRevokedAt).AttributeNotExists())))
+		expression.And(exists(), name(attrRotatedAt).AttributeNotExists(), name(attrRevokedAt).AttributeNotExists(), name(attrWithdrawnAt).AttributeNotExists())))
 	t.add(itemRefresh, st.put(newRefreshRecord(next), absent()))
 	t.add(itemFamily, st.check(key{familyPK(next.FamilyID), skRevoked}, absent()))
 	st.addTouches(&t, next)
