@@ -9,26 +9,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/flexfactor/credplane/pkg/app"
-	"github.com/flexfactor/credplane/pkg/config"
-	"github.com/flexfactor/credplane/pkg/logging"
 )
 
 func main() {
-	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
-	cfg, err := config.FromEnv()
+	deps, err := app.FromEnvironment(context.Background())
 	if err != nil {
-		log.Error("bad configuration", "error", err.Error())
+		deps.Log.Error("cold start", "error", err.Error())
 		os.Exit(1)
 	}
-	clients, err := config.NewClients(context.Background(), cfg)
-	if err != nil {
-		log.Error("aws clients", "error", err.Error())
-		os.Exit(1)
-	}
-	deps := app.Deps{Config: cfg, Clients: clients, Log: log, Metrics: os.Stdout}
 	deps.Verifier = deps.NewVerifier() // its keys are fetched while the cursor secret is read
-	if err := deps.Config.ReadCursorSecret(context.Background(), clients.SecretsManager); err != nil {
-		log.Error("cursor secret", "error", err.Error())
+	if err := deps.Config.ReadCursorSecret(context.Background(), deps.Clients.SecretsManager); err != nil {
+		deps.Log.Error("cursor secret", "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(httpadapter.NewV2(deps.APIKeys()).ProxyWithContext)

@@ -9,22 +9,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/flexfactor/credplane/pkg/app"
-	"github.com/flexfactor/credplane/pkg/config"
-	"github.com/flexfactor/credplane/pkg/logging"
 )
 
 func main() {
-	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
-	cfg, err := config.FromEnv()
+	deps, err := app.FromEnvironment(context.Background())
 	if err != nil {
-		log.Error("bad configuration", "error", err.Error())
+		deps.Log.Error("cold start", "error", err.Error())
 		os.Exit(1)
 	}
-	clients, err := config.NewClients(context.Background(), cfg)
-	if err != nil {
-		log.Error("aws clients", "error", err.Error())
-		os.Exit(1)
-	}
-	deps := app.Deps{Config: cfg, Clients: clients, Log: log, Metrics: os.Stdout}
 	lambda.Start(httpadapter.NewV2(deps.SecretScanning()).ProxyWithContext)
 }
