@@ -2,12 +2,8 @@ package apikeyapi
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
@@ -57,56 +53,16 @@ func eventBodyOf(e audit.Event) eventBody {
 
 // auditQuery validates the trail's query string and reports every problem.
 func auditQuery(q url.Values, callerMID string) (audit.ListInput, []string) {
-	allowed := []string{"mid", "key_id", "action", "limit", "cursor"}
-	var problems []string
-	names := make([]string, 0, len(q))
-	for name := range q {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if !slices.Contains(allowed, name) {
-			problems = append(problems, fmt.Sprintf("Unknown parameter: %s.", name))
-		}
-	}
-	in := audit.ListInput{MID: callerMID, Limit: audit.DefaultLimit}
-	if _, sent := q["mid"]; sent {
-		v, ok := single(q, "mid")
-		if !ok || !apikey.ValidMID(v) {
-			problems = append(problems, audit.MsgInvalidMID)
-		}
+	r := newQuery(q, "mid", "key_id", "action", "limit", "cursor")
+	in := audit.ListInput{MID: callerMID}
+	if v, sent := r.param("mid", audit.MsgInvalidMID, apikey.ValidMID); sent {
 		in.MID = v
 	}
-	if _, sent := q["key_id"]; sent {
-		v, ok := single(q, "key_id")
-		if !ok || !apikey.ValidID(v) {
-			problems = append(problems, audit.MsgInvalidKeyID)
-		}
-		in.KeyID = v
-	}
-	if _, sent := q["action"]; sent {
-		v, ok := single(q, "action")
-		if !ok || !audit.ValidAction(v) {
-			problems = append(problems, audit.MsgInvalidAction)
-		}
-		in.Action = v
-	}
-	if _, sent := q["limit"]; sent {
-		v, ok := single(q, "limit")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil || n < 1 || n > audit.MaxLimit {
-			problems = append(problems, audit.MsgInvalidLimit)
-		}
-		in.Limit = n
-	}
-	if _, sent := q["cursor"]; sent {
-		v, ok := single(q, "cursor")
-		if !ok {
-			problems = append(problems, MsgInvalidCursor)
-		}
-		in.Cursor = v
-	}
-	return in, problems
+	in.KeyID, _ = r.param("key_id", audit.MsgInvalidKeyID, apikey.ValidID)
+	in.Action, _ = r.param("action", audit.MsgInvalidAction, audit.ValidAction)
+	in.Limit = r.limit(audit.DefaultLimit, audit.MaxLimit, audit.MsgInvalidLimit)
+	in.Cursor, _ = r.param("cursor", MsgInvalidCursor, nil)
+	return in, r.problems
 }
 
 // auditEvents serves GET /v1/audit-events: the merchant's trail, newest

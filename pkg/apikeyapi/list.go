@@ -1,12 +1,8 @@
 package apikeyapi
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
-	"strconv"
 
 	"github.com/flexfactor/credplane/pkg/apikey"
 	"github.com/flexfactor/credplane/pkg/httpapi"
@@ -31,18 +27,8 @@ func listQuery(q url.Values, mid string, c apikey.Caller) (apikey.ListInput, []s
 	if fromQuery {
 		allowed = append(allowed, "mid")
 	}
-	var problems []string
-	names := make([]string, 0, len(q))
-	for name := range q {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if !slices.Contains(allowed, name) {
-			problems = append(problems, fmt.Sprintf("Unknown parameter: %s.", name))
-		}
-	}
-	in := apikey.ListInput{MID: mid, Limit: apikey.DefaultListLimit}
+	r := newQuery(q, allowed...)
+	in := apikey.ListInput{MID: mid}
 	if fromQuery {
 		switch v, ok := single(q, "mid"); {
 		case !ok:
@@ -54,31 +40,12 @@ func listQuery(q url.Values, mid string, c apikey.Caller) (apikey.ListInput, []s
 		}
 	}
 	if !apikey.ValidMID(in.MID) {
-		problems = append(problems, apikey.MsgInvalidMID)
+		r.problems = append(r.problems, apikey.MsgInvalidMID)
 	}
-	if _, sent := q["limit"]; sent {
-		v, ok := single(q, "limit")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil || n < 1 || n > apikey.MaxListLimit {
-			problems = append(problems, apikey.MsgInvalidLimit)
-		}
-		in.Limit = n
-	}
-	if _, sent := q["cursor"]; sent {
-		v, ok := single(q, "cursor")
-		if !ok {
-			problems = append(problems, MsgInvalidCursor)
-		}
-		in.Cursor = v
-	}
-	if _, sent := q["status"]; sent {
-		v, ok := single(q, "status")
-		if !ok || v != statusAll {
-			problems = append(problems, apikey.MsgInvalidStatus)
-		}
-		in.IncludeRevoked = true
-	}
-	return in, problems
+	in.Limit = r.limit(apikey.DefaultListLimit, apikey.MaxListLimit, apikey.MsgInvalidLimit)
+	in.Cursor, _ = r.param("cursor", MsgInvalidCursor, nil)
+	_, in.IncludeRevoked = r.param("status", apikey.MsgInvalidStatus, func(v string) bool { return v == statusAll })
+	return in, r.problems
 }
 
 // single returns a parameter sent once; ok is false when repeated.
