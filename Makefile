@@ -80,7 +80,7 @@ build: ## build every function for Lambda (linux/arm64) into bin/<LogicalId>/boo
 	done
 	@for fn in $(LAMBDA_FUNCTIONS); do \
 		size=$$(wc -c < bin/$$fn/bootstrap); \
-		printf '%-16s %9d bytes (%s MiB)  bin/%s/bootstrap\n' $$fn $$size $$(awk "BEGIN{printf \"%.1f\", $$size/1048576}") $$fn; \
+		printf '%-22s %9d bytes (%s MiB)  bin/%s/bootstrap\n' $$fn $$size $$(awk "BEGIN{printf \"%.1f\", $$size/1048576}") $$fn; \
 	done
 
 invoke: tools ## run a function locally: make invoke FN=<LogicalId> EVENT=events/<file>.json
