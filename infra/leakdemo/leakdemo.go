@@ -99,10 +99,19 @@ func Sign(k *ecdsa.PrivateKey, reports ...Report) (body []byte, keyID, signature
 	if body, err = json.Marshal(reports); err != nil {
 		return nil, "", "", err
 	}
+	if signature, err = SignBody(k, body); err != nil {
+		return nil, "", "", err
+	}
+	return body, KeyID(k), signature, nil
+}
+
+// SignBody is the base64 ASN.1 ECDSA P-256 SHA-256 signature of body, as
+// GitHub signs a report's raw bytes.
+func SignBody(k *ecdsa.PrivateKey, body []byte) (string, error) {
 	d := sha256.Sum256(body)
 	sig, err := ecdsa.SignASN1(rand.Reader, k, d[:])
 	if err != nil {
-		return nil, "", "", err
+		return "", err
 	}
-	return body, KeyID(k), base64.StdEncoding.EncodeToString(sig), nil
+	return base64.StdEncoding.EncodeToString(sig), nil
 }

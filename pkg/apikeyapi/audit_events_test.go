@@ -156,7 +156,8 @@ func TestAuditTrailListing(t *testing.T) {
 		t.Fatalf("another merchant's trail: %d %s", r.Status, r.Raw)
 	}
 	narrow, _ := apitest.NarrowPair(t, apitest.App(), m, tok, "api-keys:write")
-	if r := apitest.Do(t, apitest.App(), "GET", "/v1/audit-events", apitest.Bearer(narrow), ""); r.Status != 403 {
+	if r := apitest.Do(t, apitest.App(), "GET", "/v1/audit-events", apitest.Bearer(narrow), ""); r.Status != 403 || r.Raw != apitest.WantScope403 ||
+		r.Header.Get("WWW-Authenticate") != `Bearer error="insufficient_scope", scope="api-keys:read"` {
 		t.Fatalf("without api-keys:read: %d %s", r.Status, r.Raw)
 	}
 }

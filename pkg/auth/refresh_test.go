@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flexfactor/credplane/pkg/audit"
 )
 
 func (f *fixture) exchange(t *testing.T, requested ...string) Tokens {
@@ -278,5 +280,44 @@ func TestRefreshFamilyEndsADayAfterItsExchange(t *testing.T) {
 	f.now = start.Add(RefreshTTL)
 	if _, err := f.svc.Refresh(context.Background(), rt, nil, nil); !errors.Is(err, ErrInvalidGrant) {
 		t.Fatalf("a refresh %v after the exchange: %v, want ErrInvalidGrant", RefreshTTL, err)
+	}
+}
+
+// TestFamilyRevocationsCarryTheirAuditEvent: an RFC 7009 revocation hands
+// the store a refresh.revoked event by the client's secret key, a reuse a
+// refresh.reuse_detected event by the system, each naming the family's key
+// and never the token.
+func TestFamilyRevocationsCarryTheirAuditEvent(t *testing.T) {
+	f := newFixture(t)
+	owner := Client{PublicKeyID: f.pubID, SecretKeyID: f.secID, MID: f.mid}
+	revoked := f.exchange(t).RefreshToken
+	if err := f.svc.Revoke(context.Background(), owner, revoked); err != nil {
+		t.Fatal(err)
+	}
+	reused := f.exchange(t).RefreshToken
+	if _, err := f.svc.Refresh(context.Background(), reused, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Refresh(context.Background(), reused, nil, nil); !errors.Is(err, ErrInvalidGrant) {
+		t.Fatalf("reuse: %v", err)
+	}
+	want := []struct{ action, actorType, actorID string }{
+		{audit.RefreshRevoked, audit.ActorAPIKey, f.secID},
+		{audit.RefreshReuseDetected, audit.ActorSystem, ""},
+	}
+	if len(f.store.events) != len(want) {
+		t.Fatalf("%d events: %+v", len(f.store.events), f.store.events)
+	}
+	for i, w := range want {
+		ev := f.store.events[i]
+		if ev.Action != w.action || ev.Actor.Type != w.actorType || ev.Actor.ID != w.actorID || ev.MID != f.mid || ev.KeyID != f.secID ||
+			ev.Details["client_id"] != f.pubID || ev.Details["family"] == "" {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
+		for _, v := range ev.Details {
+			if s, _ := v.(string); s == revoked || s == reused {
+				t.Fatal("an event holds a refresh token")
+			}
+		}
 	}
 }

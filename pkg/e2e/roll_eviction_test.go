@@ -77,10 +77,10 @@ func TestSecondRollEndsTheFirstValue(t *testing.T) {
 	if r := apitest.RefreshJSONOn(t, h, apitest.Str(old, "refreshToken")); r.Raw != apitest.WantInvalidRefresh {
 		t.Fatalf("first value's family after two rolls: %d %s", r.Status, r.Raw)
 	}
-	if r := apitest.ExchangeOn(t, h, m.AppKey, value1); r.Status != 400 {
+	if r := apitest.ExchangeOn(t, h, m.AppKey, value1); r.Raw != apitest.WantInvalidPair {
 		t.Fatalf("first value after two rolls: %d %s", r.Status, r.Raw)
 	}
-	if r := apitest.CreateKeyWith(t, h, m, apitest.Str(old, "accessToken")); r.Status != 401 {
+	if r := apitest.CreateKeyWith(t, h, m, apitest.Str(old, "accessToken")); r.Status != 401 || r.Raw != apitest.Want401 {
 		t.Fatalf("first value's access token: %d %s", r.Status, r.Raw)
 	}
 	if r := apitest.RefreshJSONOn(t, h, apitest.Str(mid, "refreshToken")); r.Status != 200 {

@@ -21,10 +21,10 @@ import (
 func TestReportsAreCountedWithTheirLeakedKeys(t *testing.T) {
 	s := newStack(t)
 	body := `[{"token":"sk_test_leaked1","type":"t","url":"u","source":"commit"},{"token":"sk_test_leaked2","type":"t","url":"u","source":"commit"},{"token":"nope","type":"t","url":"u","source":"commit"}]`
-	if rec := s.post(t, "test-key", s.sign(t, body), body); rec.Code != 200 {
+	if rec := s.post(t, s.keyID, s.sign(t, body), body); rec.Code != 200 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
-	if rec := s.post(t, "test-key", "", body); rec.Code != 401 {
+	if rec := s.post(t, s.keyID, "", body); rec.Code != 401 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	lines := metricstest.Lines(t, s.metrics.String())
@@ -54,7 +54,7 @@ func TestUnreachableKeyDocumentIsADependencyFailure(t *testing.T) {
 	h := httpapi.Handler(log, metrics.New(&out, "sandbox", "SecretScanningFunction", nil),
 		&secretscanapi.Handler{Verifier: &secretscan.Verifier{URL: srv.URL}, Leaks: &fakeLeaks{}, Log: log})
 	s := stack{h: h}
-	if rec := s.post(t, "test-key", "c2ln", `[]`); rec.Code != 503 {
+	if rec := s.post(t, "any-key", "c2ln", `[]`); rec.Code != 503 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	l := metricstest.Lines(t, out.String())[0]

@@ -4,22 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/flexfactor/credplane/infra/leakdemo"
 	"github.com/flexfactor/credplane/pkg/apitest"
 	"github.com/flexfactor/credplane/pkg/httpapi"
 	"github.com/flexfactor/credplane/pkg/metrics"
@@ -43,32 +39,34 @@ func (f *fakeLeaks) ReportLeak(_ context.Context, r secretscan.Reported) (secret
 	return secretscan.FalsePositive, nil
 }
 
-// stack is the receiver behind a test key document holding one key.
+// stack is the receiver behind a key document holding one key: the
+// development key of infra/leakdemo, as make dev serves it.
 type stack struct {
 	h       http.Handler
 	key     *ecdsa.PrivateKey
+	keyID   string
 	leaks   *fakeLeaks
 	metrics *bytes.Buffer // its metric lines
 }
 
 func newStack(t *testing.T) stack {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := leakdemo.LoadOrCreateKey(filepath.Join(t.TempDir(), "github.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{
-		{"key_identifier": "test-key", "key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "is_current": true},
-	}})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(doc) }))
+	doc, err := leakdemo.Handler(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(doc)
 	t.Cleanup(srv.Close)
 	leaks := &fakeLeaks{}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	var lines bytes.Buffer
 	m := metrics.New(&lines, "sandbox", "SecretScanningFunction", nil)
 	h := httpapi.Handler(log, m, &secretscanapi.Handler{Verifier: &secretscan.Verifier{URL: srv.URL}, Leaks: leaks, Log: log})
-	return stack{h, k, leaks, &lines}
+	return stack{h, k, leakdemo.KeyID(k), leaks, &lines}
 }
 
 func (s stack) post(t *testing.T, keyID, sig, body string) *httptest.ResponseRecorder {
@@ -86,12 +84,11 @@ func (s stack) post(t *testing.T, keyID, sig, body string) *httptest.ResponseRec
 }
 
 func (s stack) sign(t *testing.T, body string) string {
-	d := sha256.Sum256([]byte(body))
-	sig, err := ecdsa.SignASN1(rand.Reader, s.key, d[:])
+	sig, err := leakdemo.SignBody(s.key, []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base64.StdEncoding.EncodeToString(sig)
+	return sig
 }
 
 func hash(s string) string { d := sha256.Sum256([]byte(s)); return hex.EncodeToString(d[:]) }
@@ -100,7 +97,7 @@ func TestReport200LabelsEveryTokenInOrderWithoutEchoingIt(t *testing.T) {
 	s := newStack(t)
 	body := `[{"token":"sk_test_leaked","type":"flexfactor_secret","url":"https://github.com/o/r/blob/x","source":"commit"},` +
 		`{"token":"not-a-key","type":"flexfactor_secret","url":"https://github.com/o/r","source":"issue"}]`
-	rec := s.post(t, "test-key", s.sign(t, body), body)
+	rec := s.post(t, s.keyID, s.sign(t, body), body)
 	want := `[{"token_hash":"` + hash("sk_test_leaked") + `","token_type":"flexfactor_secret","label":"true_positive"},` +
 		`{"token_hash":"` + hash("not-a-key") + `","token_type":"flexfactor_secret","label":"false_positive"}]` + "\n"
 	if rec.Code != 200 || rec.Body.String() != want || rec.Header().Get("X-Request-Id") == "" {
@@ -126,13 +123,13 @@ func TestReportRefusedChangesNothing(t *testing.T) {
 		want                   string
 	}{
 		{"no headers", "", "", body, 401, `{"errors":["Invalid signature."]}`},
-		{"no signature", "test-key", "", body, 401, `{"errors":["Invalid signature."]}`},
+		{"no signature", s.keyID, "", body, 401, `{"errors":["Invalid signature."]}`},
 		{"unknown key", "other-key", sig, body, 401, `{"errors":["Invalid signature."]}`},
-		{"tampered body", "test-key", sig, strings.Replace(body, "commit", "commiT", 1), 401, `{"errors":["Invalid signature."]}`},
-		{"signed by another key", "test-key", other.sign(t, body), body, 401, `{"errors":["Invalid signature."]}`},
-		{"not an array", "test-key", s.sign(t, `{"token":"x"}`), `{"token":"x"}`, 400, `{"errors":["` + secretscanapi.MsgMalformedReport + `"]}`},
-		{"duplicate member", "test-key", s.sign(t, `[{"token":"a","token":"b","type":"t","url":"u","source":"s"}]`), `[{"token":"a","token":"b","type":"t","url":"u","source":"s"}]`, 400, `{"errors":["` + secretscanapi.MsgMalformedReport + `"]}`},
-		{"over 1 MiB", "test-key", sig, big, 413, `{"errors":["Request body too large."]}`},
+		{"tampered body", s.keyID, sig, strings.Replace(body, "commit", "commiT", 1), 401, `{"errors":["Invalid signature."]}`},
+		{"signed by another key", s.keyID, other.sign(t, body), body, 401, `{"errors":["Invalid signature."]}`},
+		{"not an array", s.keyID, s.sign(t, `{"token":"x"}`), `{"token":"x"}`, 400, `{"errors":["` + secretscanapi.MsgMalformedReport + `"]}`},
+		{"duplicate member", s.keyID, s.sign(t, `[{"token":"a","token":"b","type":"t","url":"u","source":"s"}]`), `[{"token":"a","token":"b","type":"t","url":"u","source":"s"}]`, 400, `{"errors":["` + secretscanapi.MsgMalformedReport + `"]}`},
+		{"over 1 MiB", s.keyID, sig, big, 413, `{"errors":["Request body too large."]}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := s.post(t, tt.keyID, tt.sig, tt.body)
