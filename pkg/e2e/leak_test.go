@@ -82,12 +82,16 @@ func (g github) report(t *testing.T, h http.Handler, tokens ...string) map[strin
 	return labels
 }
 
-// leakStack is the whole stack with its clock at clk, a short status cache
-// and GitHub's keys at g.
-func leakStack(clk *apitest.Clock, g github) http.Handler {
+// leakMerchant is a merchant and its owner's token on the whole stack with
+// its clock at clk and GitHub's keys at g's document.
+func leakMerchant(t *testing.T) (github, *apitest.Clock, http.Handler, apitest.Merchant, string) {
+	t.Helper()
+	g, clk := newGitHub(t), apitest.NewClock()
 	d := apitest.Deps(clk.Now)
 	d.Config.SecretScanningKeysURL = g.url
-	return d.All()
+	h := d.All()
+	m := apitest.NewMerchant(t)
+	return g, clk, h, m, apitest.TokenOn(t, h, m)
 }
 
 // TestLeakedCurrentSecretIsRevoked: a reported current secret is revoked
@@ -95,11 +99,7 @@ func leakStack(clk *apitest.Clock, g github) http.Handler {
 // access tokens within the status cache's window; the audit trail records
 // key.leaked; a repeat report changes nothing.
 func TestLeakedCurrentSecretIsRevoked(t *testing.T) {
-	g := newGitHub(t)
-	clk := apitest.NewClock()
-	h := leakStack(clk, g)
-	m := apitest.NewMerchant(t)
-	owner := apitest.TokenOn(t, h, m)
+	g, clk, h, m, owner := leakMerchant(t)
 	leaked := apitest.MustCreateKey(t, h, owner, `{"mid":"`+m.MID+`","name":"ci","type":"secret","scopes":["charges:read","api-keys:read"]}`)
 	value, id := apitest.Str(leaked, "value"), apitest.Str(leaked, "id")
 	pair := apitest.MustExchangeOn(t, h, m.AppKey, value)
@@ -149,11 +149,7 @@ func TestLeakedCurrentSecretIsRevoked(t *testing.T) {
 // TestLeakedPreviousValueEndsItsGrace: the old value of a rolled key loses
 // the rest of its grace at once; the key and its new value stay.
 func TestLeakedPreviousValueEndsItsGrace(t *testing.T) {
-	g := newGitHub(t)
-	clk := apitest.NewClock()
-	h := leakStack(clk, g)
-	m := apitest.NewMerchant(t)
-	owner := apitest.TokenOn(t, h, m)
+	g, _, h, m, owner := leakMerchant(t)
 	k := apitest.MustCreateKey(t, h, owner, `{"mid":"`+m.MID+`","name":"ci","type":"secret","scopes":["charges:read"]}`)
 	old, id := apitest.Str(k, "value"), apitest.Str(k, "id")
 	fresh := apitest.RollOn(t, h, owner, id, `{"grace_seconds":3600}`)
@@ -179,11 +175,7 @@ func TestLeakedPreviousValueEndsItsGrace(t *testing.T) {
 // value, a checksum-broken value and garbage are labelled and change
 // nothing.
 func TestReportOfNoSecretChangesNothing(t *testing.T) {
-	g := newGitHub(t)
-	clk := apitest.NewClock()
-	h := leakStack(clk, g)
-	m := apitest.NewMerchant(t)
-	owner := apitest.TokenOn(t, h, m)
+	g, _, h, m, owner := leakMerchant(t)
 	before := apitest.KeyListing(t, h, owner, m)
 	live, _ := apikey.NewValue(apikey.Secret, apikey.Production)
 	broken := m.AppSecret[:len(m.AppSecret)-1] + "x"
