@@ -111,16 +111,6 @@ func Str(r Response, name string) string {
 	return s
 }
 
-// Strings returns a member of a body that is a list of strings.
-func Strings(r Response, name string) []string {
-	var out []string
-	list, _ := r.Body[name].([]any)
-	for _, s := range list {
-		out = append(out, s.(string))
-	}
-	return out
-}
-
 // Members returns a JSON object's member names, sorted.
 func Members(obj map[string]any) []string {
 	out := make([]string, 0, len(obj))

@@ -42,13 +42,6 @@ func ReadTable(t testing.TB) Table {
 // get is the item at pk / sk, nil when there is none.
 func (tbl Table) get(pk, sk string) Item { return tbl[[2]string{pk, sk}] }
 
-// AssertInvariants reads the table and checks merchant mid's items (see
-// Table.AssertInvariants).
-func AssertInvariants(t testing.TB, mid string) {
-	t.Helper()
-	ReadTable(t).AssertInvariants(t, mid)
-}
-
 // AssertInvariants fails on any state of merchant mid's items that no
 // complete write leaves behind, so that a test can prove a failed request
 // wrote all or nothing:

@@ -137,14 +137,14 @@ func (s *Service) open(c string) (position, error) {
 		return position{}, ErrInvalidCursor
 	}
 	var p position
-	if json.Unmarshal(body, &p) != nil || !ValidEventID(p.After) {
+	if json.Unmarshal(body, &p) != nil || !validEventID(p.After) {
 		return position{}, ErrInvalidCursor
 	}
 	return p, nil
 }
 
-// ValidEventID reports whether s is "evt_" and a canonical ULID.
-func ValidEventID(s string) bool {
+// validEventID reports whether s is "evt_" and a canonical ULID.
+func validEventID(s string) bool {
 	rest, ok := strings.CutPrefix(s, "evt_")
 	if !ok {
 		return false
