@@ -133,14 +133,8 @@ type keyRecord struct {
 	Generation         *int64   `dynamodbav:"generation"`
 }
 
-// generation is the current value's generation; a record written before
-// generations were kept counts as the first.
-func (k *keyRecord) generation() int64 {
-	if k.Generation == nil {
-		return 1
-	}
-	return *k.Generation
-}
+// generation is the current value's generation.
+func (k *keyRecord) generation() int64 { return generationOf(k.Generation) }
 
 func (k *keyRecord) revoked() bool { return k.Revoked != nil && *k.Revoked }
 
@@ -158,11 +152,15 @@ type digestItem struct {
 	TTL        *int64   `dynamodbav:"ttl"`
 }
 
-func (d *digestItem) generation() int64 {
-	if d.Generation == nil {
+func (d *digestItem) generation() int64 { return generationOf(d.Generation) }
+
+// generationOf reads a stored generation; an item written before
+// generations were kept counts as the first.
+func generationOf(g *int64) int64 {
+	if g == nil {
 		return 1
 	}
-	return *d.Generation
+	return *g
 }
 
 // sealedValue is KEY#<id> / VALUE: a KMS-sealed key value.
